@@ -1,0 +1,1 @@
+"""Dagster assets, asset checks, jobs and the `Definitions` of the code location."""

@@ -1,0 +1,1 @@
+"""Dagster sensors: database rows (paid checkouts, operator requests) become runs."""

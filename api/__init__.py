@@ -1,0 +1,1 @@
+"""The FastAPI face: routers, auth dependencies, error handlers. Never imports dagster."""

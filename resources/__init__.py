@@ -1,0 +1,1 @@
+"""Dagster ConfigurableResources: thin adapters over `aegis_core` services."""
