@@ -129,7 +129,7 @@ def _tamper(db: Database, *statements: str) -> None:
 
 def _verify_cli(url: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "aegis_core.cli", "audit", "verify", "--url", url],
+        [sys.executable, "-m", "aegis_cli", "audit", "verify", "--url", url],
         capture_output=True,
         text=True,
         timeout=120,

@@ -23,7 +23,7 @@ def test_models_match_migrations(db_url: str) -> None:
 
 def test_cli_upgrade_on_empty_postgres_uses_jsonb(pg_url: str) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "aegis_core.cli", "db", "upgrade", "--url", pg_url],
+        [sys.executable, "-m", "aegis_cli", "db", "upgrade", "--url", pg_url],
         capture_output=True,
         text=True,
         timeout=120,
@@ -43,7 +43,7 @@ def test_cli_upgrade_on_empty_postgres_uses_jsonb(pg_url: str) -> None:
 
 def test_upgrade_is_idempotent(db_url: str) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "aegis_core.cli", "db", "upgrade", "--url", db_url],
+        [sys.executable, "-m", "aegis_cli", "db", "upgrade", "--url", db_url],
         capture_output=True,
         text=True,
         timeout=120,

@@ -1,4 +1,4 @@
-"""The `aegis` command. Each area registers its subcommands from its own module."""
+"""The `aegis` command, the composition root: it may import every package."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from aegis_core.cli import audit_cmd, db_cmd, keys_cmd, serve_cmd
+from aegis_cli import audit_cmd, db_cmd, keys_cmd, serve_cmd
 
 COMMAND_MODULES = [db_cmd, audit_cmd, keys_cmd, serve_cmd]
 

@@ -7,8 +7,8 @@ import json
 
 from sqlalchemy import select
 
+from aegis_cli.db_cmd import add_url_option, resolve_url
 from aegis_core import audit
-from aegis_core.cli.db_cmd import add_url_option, resolve_url
 from aegis_core.db.models import AuditLog
 from aegis_core.db.session import Database
 

@@ -10,8 +10,8 @@ import argparse
 import json
 import sys
 
+from aegis_cli.db_cmd import add_url_option, resolve_url
 from aegis_core import customers
-from aegis_core.cli.db_cmd import add_url_option, resolve_url
 from aegis_core.db import migrate
 from aegis_core.db.session import Database
 from aegis_core.errors import AegisError

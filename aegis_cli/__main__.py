@@ -1,0 +1,5 @@
+import sys
+
+from aegis_cli import main
+
+sys.exit(main())
