@@ -1,5 +1,5 @@
 """One module per resource; `ROUTERS` is what `api.main` mounts."""
 
-from api.routes import health
+from api.routes import customer, governance, health
 
-ROUTERS = [health.router]
+ROUTERS = [health.router, governance.router, customer.router]

@@ -1,0 +1,216 @@
+"""Persisted governance decisions: stored per customer, listed by month, exported.
+
+Every stored decision carries `audit_hash`, the SHA-256 of its canonical record, and is
+appended to the audit log, so a decision changed after the fact no longer matches
+either.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from aegis_core import audit
+from aegis_core.db.models import GovernanceDecision
+from aegis_core.errors import NotFound, ValidationError
+from aegis_core.governance import audit_hash
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+CSV_COLUMNS = (
+    "decision_id",
+    "status",
+    "confidence",
+    "proposal_summary",
+    "timestamp",
+    "gates_passed",
+    "gates_failed",
+)
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# The response fields that describe the decision itself (not the request that made it).
+RECORD_FIELDS = (
+    "decision_id",
+    "status",
+    "confidence",
+    "gates_passed",
+    "gates_failed",
+    "failing_gates",
+    "rationale",
+    "next_steps",
+    "constraints",
+    "timestamp",
+    "override_eligible",
+    "override_requires",
+    "gates",
+    "drift",
+    "shadow_result",
+)
+
+
+def parse_month(value: str | None, now: datetime | None = None) -> str:
+    if value is None or value == "":
+        return (now or datetime.now(UTC)).strftime("%Y-%m")
+    if not _MONTH.match(value):
+        raise ValidationError("month must be in YYYY-MM format")
+    return value
+
+
+def parse_limit(value: str | None) -> int:
+    if value is None or value == "":
+        return DEFAULT_LIMIT
+    try:
+        limit = int(value)
+    except ValueError:
+        raise ValidationError("limit must be an integer between 1 and 200") from None
+    if limit < 1:
+        raise ValidationError("limit must be an integer between 1 and 200")
+    return min(limit, MAX_LIMIT)
+
+
+def build_record(
+    decision: dict[str, Any],
+    *,
+    customer_id: str,
+    proposal_summary: str,
+    estimated_impact: str,
+    input_context: dict[str, Any],
+) -> dict[str, Any]:
+    """The canonical record that `audit_hash` covers."""
+    record = {k: decision[k] for k in RECORD_FIELDS if k in decision}
+    record.update(
+        customer_id=customer_id,
+        proposal_summary=proposal_summary,
+        estimated_impact=estimated_impact,
+        input_context=input_context,
+    )
+    return record
+
+
+def store(
+    session: Session,
+    decision: dict[str, Any],
+    *,
+    customer_id: str,
+    agent_id: str,
+    session_id: str,
+    proposal_summary: str,
+    estimated_impact: str,
+    input_context: dict[str, Any],
+) -> str:
+    """Persist one decision and append it to the audit log; returns its audit hash."""
+    record = build_record(
+        decision,
+        customer_id=customer_id,
+        proposal_summary=proposal_summary,
+        estimated_impact=estimated_impact,
+        input_context=input_context,
+    )
+    digest = audit_hash(record)
+    timestamp = datetime.fromisoformat(decision["timestamp"].replace("Z", "+00:00"))
+    session.execute(
+        insert(GovernanceDecision).values(
+            id=decision["decision_id"],
+            customer_id=customer_id,
+            month=timestamp.strftime("%Y-%m"),
+            status=decision["status"],
+            confidence=decision["confidence"],
+            proposal_summary=proposal_summary,
+            estimated_impact=estimated_impact,
+            timestamp=timestamp,
+            gates_passed=decision["gates_passed"],
+            gates_failed=decision["gates_failed"],
+            record=record,
+            input_context=input_context,
+            audit_hash=digest,
+        )
+    )
+    audit.append(
+        session,
+        None,
+        "governance_decision",
+        f"agent:{agent_id}",
+        {
+            "decision_id": decision["decision_id"],
+            "customer_id": customer_id,
+            "status": decision["status"],
+            "failing_gates": decision["failing_gates"],
+            "audit_hash": digest,
+            "agent_id": agent_id,
+            "session_id": session_id,
+        },
+    )
+    return digest
+
+
+def _summary(row: GovernanceDecision) -> dict[str, Any]:
+    return {
+        "decision_id": row.id,
+        "status": row.status,
+        "confidence": row.confidence,
+        "proposal_summary": row.proposal_summary,
+        "timestamp": _iso(row.timestamp),
+        "gates_passed": row.gates_passed,
+        "gates_failed": row.gates_failed,
+    }
+
+
+def _iso(ts: datetime) -> str:
+    return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def list_for_month(
+    session: Session, customer_id: str, month: str, limit: int | None
+) -> tuple[list[dict[str, Any]], int]:
+    """Newest first; `limit=None` returns the whole month (exports)."""
+    where = (GovernanceDecision.customer_id == customer_id, GovernanceDecision.month == month)
+    total = session.scalar(select(func.count()).select_from(GovernanceDecision).where(*where))
+    query = (
+        select(GovernanceDecision)
+        .where(*where)
+        .order_by(GovernanceDecision.timestamp.desc(), GovernanceDecision.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [_summary(r) for r in session.scalars(query)], int(total or 0)
+
+
+def get(session: Session, customer_id: str, decision_id: str) -> dict[str, Any]:
+    """The full record; another customer's decision is indistinguishable from a missing one."""
+    row = session.scalar(
+        select(GovernanceDecision).where(
+            GovernanceDecision.id == decision_id, GovernanceDecision.customer_id == customer_id
+        )
+    )
+    if row is None:
+        raise NotFound(f"decision {decision_id} not found")
+    record = dict(row.record)
+    record.pop("customer_id", None)
+    record["audit_hash"] = row.audit_hash
+    return record
+
+
+def verify_record(session: Session, customer_id: str, decision_id: str) -> bool:
+    """True when the stored record still hashes to its `audit_hash`."""
+    row = session.scalar(
+        select(GovernanceDecision).where(
+            GovernanceDecision.id == decision_id, GovernanceDecision.customer_id == customer_id
+        )
+    )
+    if row is None:
+        raise NotFound(f"decision {decision_id} not found")
+    return audit_hash(row.record) == row.audit_hash
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row[k] is None else row[k] for k in CSV_COLUMNS})
+    return buffer.getvalue()
