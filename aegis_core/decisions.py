@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -92,60 +94,71 @@ def build_record(
     return record
 
 
-def store(
-    session: Session,
-    decision: dict[str, Any],
-    *,
-    customer_id: str,
-    agent_id: str,
-    session_id: str,
-    proposal_summary: str,
-    estimated_impact: str,
-    input_context: dict[str, Any],
-) -> str:
-    """Persist one decision and append it to the audit log; returns its audit hash."""
-    record = build_record(
-        decision,
-        customer_id=customer_id,
-        proposal_summary=proposal_summary,
-        estimated_impact=estimated_impact,
-        input_context=input_context,
-    )
-    digest = audit_hash(record)
-    timestamp = datetime.fromisoformat(decision["timestamp"].replace("Z", "+00:00"))
-    session.execute(
-        insert(GovernanceDecision).values(
-            id=decision["decision_id"],
-            customer_id=customer_id,
-            month=timestamp.strftime("%Y-%m"),
-            status=decision["status"],
-            confidence=decision["confidence"],
-            proposal_summary=proposal_summary,
-            estimated_impact=estimated_impact,
-            timestamp=timestamp,
-            gates_passed=decision["gates_passed"],
-            gates_failed=decision["gates_failed"],
-            record=record,
-            input_context=input_context,
-            audit_hash=digest,
+@dataclass(frozen=True)
+class NewDecision:
+    """A decision ready to persist, with the request context it came from."""
+
+    decision: dict[str, Any]
+    customer_id: str
+    agent_id: str
+    session_id: str
+    proposal_summary: str
+    estimated_impact: str
+    input_context: dict[str, Any]
+
+
+def store_many(session: Session, new: Sequence[NewDecision]) -> list[str]:
+    """Persist decisions and append them to the audit log; returns their audit hashes."""
+    rows, entries, hashes = [], [], []
+    for item in new:
+        d = item.decision
+        record = build_record(
+            d,
+            customer_id=item.customer_id,
+            proposal_summary=item.proposal_summary,
+            estimated_impact=item.estimated_impact,
+            input_context=item.input_context,
         )
-    )
-    audit.append(
-        session,
-        None,
-        "governance_decision",
-        f"agent:{agent_id}",
-        {
-            "decision_id": decision["decision_id"],
-            "customer_id": customer_id,
-            "status": decision["status"],
-            "failing_gates": decision["failing_gates"],
-            "audit_hash": digest,
-            "agent_id": agent_id,
-            "session_id": session_id,
-        },
-    )
-    return digest
+        digest = audit_hash(record)
+        timestamp = datetime.fromisoformat(d["timestamp"].replace("Z", "+00:00"))
+        rows.append(
+            {
+                "id": d["decision_id"],
+                "customer_id": item.customer_id,
+                "month": timestamp.strftime("%Y-%m"),
+                "status": d["status"],
+                "confidence": d["confidence"],
+                "proposal_summary": item.proposal_summary,
+                "estimated_impact": item.estimated_impact,
+                "timestamp": timestamp,
+                "gates_passed": d["gates_passed"],
+                "gates_failed": d["gates_failed"],
+                "record": record,
+                "input_context": item.input_context,
+                "audit_hash": digest,
+            }
+        )
+        entries.append(
+            (
+                None,
+                "governance_decision",
+                f"agent:{item.agent_id}",
+                {
+                    "decision_id": d["decision_id"],
+                    "customer_id": item.customer_id,
+                    "status": d["status"],
+                    "failing_gates": d["failing_gates"],
+                    "audit_hash": digest,
+                    "agent_id": item.agent_id,
+                    "session_id": item.session_id,
+                },
+            )
+        )
+        hashes.append(digest)
+    if rows:
+        session.connection().execute(insert(GovernanceDecision.__table__), rows)
+        audit.append_many(session, entries)
+    return hashes
 
 
 def _summary(row: GovernanceDecision) -> dict[str, Any]:

@@ -7,19 +7,26 @@ out; everything a conformance test can observe is decided here.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from aegis_core import decisions, limits
 from aegis_core.customers import Principal, authenticate
 from aegis_core.db.session import Database
-from aegis_core.errors import AuthError, RateLimited, ValidationError
+from aegis_core.errors import AegisError, AuthError, RateLimited, ValidationError
 from aegis_core.governance import evaluate, parse_evaluate, parse_risk_check, risk_check
+from aegis_core.group_commit import GroupCommitter
 
 SANDBOX_DAILY_LIMIT = 10
+PRINCIPAL_CACHE_SECONDS = 10.0
 SANDBOX_UPGRADE_URL = "https://portal.undercurrentholdings.com"
 
 
@@ -72,40 +79,119 @@ def admit(db: Database, ctx: CallContext, authorization: str | None) -> Principa
         )
     ctx.rate_remaining = usage.remaining
     if not usage.allowed:
-        raise RateLimited(
-            f"Rate limit exceeded: {usage.limit} requests per minute for the "
-            f"{principal.tier.name} tier"
-        )
+        raise _rate_exceeded(principal)
     return principal
 
 
-def evaluate_request(
+def _rate_exceeded(principal: Principal) -> RateLimited:
+    return RateLimited(
+        f"Rate limit exceeded: {principal.tier.requests_per_minute} requests per minute for "
+        f"the {principal.tier.name} tier"
+    )
+
+
+@dataclass(frozen=True)
+class PendingEvaluation:
+    """One /evaluate request's writes; `new` is None when only the request is counted."""
+
+    principal: Principal
+    now: datetime
+    new: decisions.NewDecision | None
+
+
+@dataclass(frozen=True)
+class EvaluationOutcome:
+    rate: limits.Usage
+    monthly: limits.Usage | None
+
+
+def write_evaluations(
+    session: Session, batch: Sequence[PendingEvaluation]
+) -> list[EvaluationOutcome]:
+    """Settle each request against its key's rate and (for a decision) the monthly quota,
+    in arrival order, then persist the admitted decisions together (one audit append)."""
+    rate_asks = [
+        limits.Ask(
+            "rate",
+            i.principal.key_id,
+            limits.minute_window(i.now),
+            i.principal.tier.requests_per_minute,
+        )
+        for i in batch
+    ]
+    month_asks = [
+        limits.Ask(
+            "evaluations",
+            i.principal.key_id,
+            limits.month_window(i.now),
+            i.principal.tier.monthly_evaluations,
+        )
+        for i in batch
+    ]
+    counts = limits.lock_counts(
+        session, [a.counter for a in rate_asks] + [a.counter for a in month_asks]
+    )
+    start = dict(counts)
+    outcomes, admitted = [], []
+    for item, rate_ask, month_ask in zip(batch, rate_asks, month_asks, strict=True):
+        rate = limits.take(counts, rate_ask)
+        monthly = None
+        if rate.allowed and item.new is not None:
+            monthly = limits.take(counts, month_ask)
+            if monthly.allowed:
+                admitted.append(item.new)
+        outcomes.append(EvaluationOutcome(rate, monthly))
+    limits.store_counts(session, {c: n for c, n in counts.items() if n != start[c]})
+    decisions.store_many(session, admitted)
+    return outcomes
+
+
+_writers: dict[str, GroupCommitter[PendingEvaluation]] = {}
+_principals: dict[tuple[str, str], tuple[float, Principal]] = {}
+
+
+def _writer(db: Database) -> GroupCommitter[PendingEvaluation]:
+    if db.url not in _writers:
+        _writers[db.url] = GroupCommitter(db, write_evaluations)
+    return _writers[db.url]
+
+
+async def _principal(db: Database, authorization: str | None) -> Principal:
+    """Resolve a key, cached briefly per process (a revoked key stops working within
+    PRINCIPAL_CACHE_SECONDS)."""
+    cache_key = (db.url, authorization or "")
+    hit = _principals.get(cache_key)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+
+    def lookup() -> Principal:
+        with db.session() as session:
+            return authenticate(session, authorization)
+
+    principal = await asyncio.to_thread(lookup)
+    if len(_principals) > 10_000:
+        _principals.clear()
+    _principals[cache_key] = (time.monotonic() + PRINCIPAL_CACHE_SECONDS, principal)
+    return principal
+
+
+async def evaluate_request(
     db: Database, ctx: CallContext, authorization: str | None, raw: bytes
 ) -> dict[str, Any]:
-    """POST /evaluate."""
-    principal = admit(db, ctx, authorization)
-    body = parse_json_body(raw, empty_as={})
-    inp = parse_evaluate(body)
-    if inp.shadow_mode and not principal.tier.shadow_mode:
-        raise AuthError("shadow_mode requires the Professional tier or higher")
+    """POST /evaluate: the decision is durable (and audited) before the response."""
+    principal = await _principal(db, authorization)
+    ctx.principal = principal
     now = datetime.now(UTC)
-    decision = evaluate(inp, decision_id=str(uuid.uuid4()), timestamp=_now_iso(now))
-    with db.session() as session:
-        usage = limits.consume(
-            session,
-            "evaluations",
-            principal.key_id,
-            limits.month_window(now),
-            principal.tier.monthly_evaluations,
-        )
-        if not usage.allowed:
-            raise RateLimited(
-                f"Monthly evaluation limit reached ({usage.limit} for the "
-                f"{principal.tier.name} tier)"
-            )
-        decisions.store(
-            session,
-            decision,
+    refused: AegisError | None = None
+    new = None
+    try:
+        body = parse_json_body(raw, empty_as={})
+        inp = parse_evaluate(body)
+        if inp.shadow_mode and not principal.tier.shadow_mode:
+            raise AuthError("shadow_mode requires the Professional tier or higher")
+        decision = evaluate(inp, decision_id=str(uuid.uuid4()), timestamp=_now_iso(now))
+        new = decisions.NewDecision(
+            decision=decision,
             customer_id=principal.customer_id,
             agent_id=inp.agent_id,
             session_id=inp.session_id,
@@ -113,7 +199,20 @@ def evaluate_request(
             estimated_impact=inp.estimated_impact,
             input_context=body,
         )
-    return {**decision, **ctx.identity(), "_request_id": ctx.request_id}
+    except AegisError as exc:  # still counts against the rate, like any request
+        refused = exc
+    outcome = await asyncio.wrap_future(_writer(db).submit(PendingEvaluation(principal, now, new)))
+    ctx.rate_remaining = outcome.rate.remaining
+    if not outcome.rate.allowed:
+        raise _rate_exceeded(principal)
+    if refused is not None:
+        raise refused
+    if outcome.monthly is None or not outcome.monthly.allowed:
+        raise RateLimited(
+            f"Monthly evaluation limit reached ({principal.tier.monthly_evaluations} for the "
+            f"{principal.tier.name} tier)"
+        )
+    return {**new.decision, **ctx.identity(), "_request_id": ctx.request_id}
 
 
 def sandbox_request(db: Database, ctx: CallContext, client_ip: str, raw: bytes) -> dict[str, Any]:

@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import rfc8785
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from aegis_core.audit.redaction import redact_details
+from aegis_core.canonical import canonical_bytes
 from aegis_core.db.models import AuditHead, AuditLog
 
 GENESIS_HASH = "0" * 64
 HEAD_ID = 1
+_LOG = AuditLog.__table__
+_HEAD = AuditHead.__table__
 
 
 def entry_hash(
@@ -49,7 +51,7 @@ def entry_hash(
         "created_at": created_at,
         "prev_hash": prev_hash,
     }
-    return hashlib.sha256(rfc8785.dumps(content)).hexdigest()
+    return hashlib.sha256(canonical_bytes(content)).hexdigest()
 
 
 def _row_hash(row: AuditLog) -> str:
@@ -65,6 +67,9 @@ def _row_hash(row: AuditLog) -> str:
     )
 
 
+AuditEntry = tuple[str | None, str, str, dict[str, Any] | None]  # job_id, action, actor, details
+
+
 def append(
     session: Session,
     job_id: str | None,
@@ -73,31 +78,41 @@ def append(
     details: dict[str, Any] | None = None,
 ) -> AuditLog:
     """Append one entry inside the caller's transaction; it lands when the caller commits."""
-    if not action or not actor:
-        raise ValueError("an audit entry needs an action and an actor")
-    seq, prev_hash = session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == HEAD_ID)
-        .values(seq=AuditHead.seq + 1)
-        .returning(AuditHead.seq, AuditHead.entry_hash)
+    return append_many(session, [(job_id, action, actor, details)])[0]
+
+
+def append_many(session: Session, entries: Sequence[AuditEntry]) -> list[AuditLog]:
+    """Append several entries with one trip to the head: the lock is taken once per batch."""
+    if not entries:
+        return []
+    for _, action, actor, _ in entries:
+        if not action or not actor:
+            raise ValueError("an audit entry needs an action and an actor")
+    conn = session.connection()  # Core statements: the ORM's bulk paths cost more than the SQL
+    last_seq, prev_hash = conn.execute(
+        update(_HEAD)
+        .where(_HEAD.c.id == HEAD_ID)
+        .values(seq=_HEAD.c.seq + len(entries))
+        .returning(_HEAD.c.seq, _HEAD.c.entry_hash)
     ).one()
-    row = AuditLog(
-        seq=seq,
-        id=str(uuid.uuid4()),
-        job_id=job_id,
-        action=action,
-        actor=actor,
-        details=redact_details(details),
-        created_at=datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
-        prev_hash=prev_hash,
-    )
-    row.entry_hash = _row_hash(row)
-    session.add(row)
-    session.flush()
-    session.execute(
-        update(AuditHead).where(AuditHead.id == HEAD_ID).values(entry_hash=row.entry_hash)
-    )
-    return row
+    created_at = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    rows = []
+    for offset, (job_id, action, actor, details) in enumerate(entries):
+        row = {
+            "seq": last_seq - len(entries) + 1 + offset,
+            "id": str(uuid.uuid4()),
+            "job_id": job_id,
+            "action": action,
+            "actor": actor,
+            "details": redact_details(details),
+            "created_at": created_at,
+            "prev_hash": prev_hash,
+        }
+        row["entry_hash"] = prev_hash = entry_hash(**row)
+        rows.append(row)
+    conn.execute(insert(_LOG), rows)
+    conn.execute(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(entry_hash=prev_hash))
+    return [AuditLog(**row) for row in rows]
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args=timeout, **kwargs)
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping: it costs a round trip per checkout on the hot path; recycling old
+    # connections covers server-side idle timeouts instead.
+    kwargs.setdefault("pool_recycle", 1800)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
     return create_engine(url, **kwargs)
 
 

@@ -9,8 +9,7 @@ import hashlib
 import math
 from typing import Any
 
-import rfc8785
-
+from aegis_core.canonical import canonical_bytes
 from aegis_core.governance.config import DEFAULT_CONFIG, GateConfig
 from aegis_core.governance.drift import DriftResult, baseline_hash, evaluate_drift
 from aegis_core.governance.gates import GATE_ORDER, GateResult, evaluate_gates
@@ -238,7 +237,7 @@ def risk_check(inp: RiskCheckInput) -> dict[str, Any]:
 
 def audit_hash(record: dict[str, Any]) -> str:
     """SHA-256 hex of the RFC 8785 canonical JSON of a decision record."""
-    return hashlib.sha256(rfc8785.dumps(record)).hexdigest()
+    return hashlib.sha256(canonical_bytes(record)).hexdigest()
 
 
 HEALTH_INPUT = EvaluateInput(

@@ -51,8 +51,12 @@ def identity_headers(ctx: CallContext) -> dict[str, str]:
 @router.post("/evaluate")
 async def evaluate(request: Request, db: DatabaseDep, authorization: AuthHeader = None):
     """Evaluate a proposal through the six gates; persisted and audited."""
-    body = await request.body()
-    return JSONResponse(await call(request, evaluations.evaluate_request, db, authorization, body))
+    ctx = context(request)
+    try:
+        payload = await evaluations.evaluate_request(db, ctx, authorization, await request.body())
+    finally:
+        request.state.aegis_headers = identity_headers(ctx)
+    return JSONResponse(payload)
 
 
 @router.post("/sandbox/evaluate")
