@@ -3,11 +3,12 @@
 import dagster as dg
 
 from aegis_assets.jobs import refinery_job
+from aegis_sensors.definitions import SENSORS
 from resources.database import DatabaseResource
 
 defs = dg.Definitions(
     assets=[],
     jobs=[refinery_job],
-    sensors=[],
+    sensors=SENSORS,
     resources={"database": DatabaseResource()},
 )

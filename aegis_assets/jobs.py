@@ -2,13 +2,10 @@
 
 import dagster as dg
 
-from aegis_assets.partitions import job_partitions
-
 REFINERY_GROUP = "refinery"
 
 refinery_job = dg.define_asset_job(
     "refinery",
     selection=dg.AssetSelection.groups(REFINERY_GROUP),
-    partitions_def=job_partitions,
     description="Fetch, parse, score and refine one paid job (partition = job id).",
 )

@@ -38,3 +38,7 @@ class IllegalTransition(Conflict):
 
 class SourceRefused(AegisError):
     """A job's source cannot be fetched or parsed; the job halts with this reason."""
+
+
+class UpstreamError(AegisError):
+    """A remote service we depend on (Stripe) failed; nothing was stored (HTTP 502)."""

@@ -39,6 +39,9 @@ class AegisSettings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("AEGIS_STRIPE_WEBHOOK_SECRET", "STRIPE_WEBHOOK_SECRET"),
     )
+    stripe_api_base: str | None = Field(
+        default=None, description="Point the Stripe client elsewhere (tests use a local fake)."
+    )
     signing_key_path: Path | None = Field(
         default=None, description="Ed25519 signing key; default <home>/keys/signing.key."
     )

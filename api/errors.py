@@ -16,6 +16,7 @@ from aegis_core.errors import (
     NotFound,
     RateLimited,
     SourceRefused,
+    UpstreamError,
     ValidationError,
 )
 
@@ -28,6 +29,7 @@ STATUS_BY_ERROR: list[tuple[type[AegisError], int]] = [
     (NotFound, 404),
     (Conflict, 409),
     (RateLimited, 429),
+    (UpstreamError, 502),
 ]
 
 

@@ -1,5 +1,12 @@
 """One module per resource; `ROUTERS` is what `api.main` mounts."""
 
-from api.routes import customer, governance, health
+from api.routes import checkout, customer, governance, health, jobs, webhooks
 
-ROUTERS = [health.router, governance.router, customer.router]
+ROUTERS = [
+    health.router,
+    governance.router,
+    customer.router,
+    jobs.router,
+    webhooks.router,
+    checkout.router,
+]

@@ -1,0 +1,141 @@
+"""Turning stored Stripe events into paid jobs, exactly once per payment.
+
+The sensor calls `process_events` with its cursor. Events are handled in the order they
+were stored, whatever order Stripe sent them in, and every effect is idempotent:
+
+- `checkout.session.completed` with `payment_status == "paid"`, and
+  `checkout.session.async_payment_succeeded`: record the payment (unique per checkout
+  session), move the job `awaiting_payment -> triage`, audit it (actor `stripe`), and ask
+  for a refinery run. The run is asked for again if this same event is seen again (after
+  a crash between commit and cursor save); Dagster drops it by its run_key (the event id).
+  A second, different event for an already paid session asks for nothing.
+- `checkout.session.completed` still `unpaid` (delayed methods): wait for the async event.
+- `checkout.session.expired` and `checkout.session.async_payment_failed`: halt the unpaid
+  job with the reason.
+- An event for a job we do not know, or with the wrong amount or currency, is audited
+  as refused and asks for nothing.
+- Every other type is stored by the webhook and deliberately ignored here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aegis_core import audit
+from aegis_core.db.models import Job, Payment, StripeEvent
+from aegis_core.jobs import JobStatus, transition
+from aegis_core.payments import CURRENCY, FLAT_FEE_CENTS
+
+PAID_TYPES = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
+FAILED_TYPES = ("checkout.session.expired", "checkout.session.async_payment_failed")
+
+
+@dataclass(frozen=True)
+class Launch:
+    event_id: str
+    job_id: str
+
+
+@dataclass
+class Fulfilment:
+    cursor: int
+    seen: int = 0
+    launches: list[Launch] = field(default_factory=list)
+
+
+def _job_id(obj: dict[str, Any]) -> str | None:
+    return obj.get("client_reference_id") or (obj.get("metadata") or {}).get("job_id")
+
+
+def _refuse(session: Session, event: StripeEvent, job_id: str | None, reason: str) -> None:
+    audit.append(
+        session,
+        job_id,
+        "payment_refused",
+        "stripe",
+        {"event_id": event.event_id, "event_type": event.type, "reason": reason},
+    )
+
+
+def _paid(session: Session, event: StripeEvent, obj: dict[str, Any]) -> Launch | None:
+    job_id = _job_id(obj)
+    job = session.get(Job, job_id) if job_id else None
+    if job is None:
+        _refuse(session, event, None, f"no job {job_id!r} for checkout session {obj.get('id')}")
+        return None
+    existing = session.scalar(select(Payment).where(Payment.checkout_session_id == obj.get("id")))
+    if existing is not None:  # already fulfilled; re-ask only for the same event
+        return (
+            Launch(event.event_id, job.id) if existing.stripe_event_id == event.event_id else None
+        )
+    if obj.get("amount_total") != FLAT_FEE_CENTS or obj.get("currency") != CURRENCY:
+        _refuse(
+            session,
+            event,
+            job.id,
+            f"unexpected amount {obj.get('amount_total')} {obj.get('currency')}",
+        )
+        return None
+    if job.checkout_session_id and job.checkout_session_id != obj.get("id"):
+        _refuse(session, event, job.id, "checkout session does not belong to this job")
+        return None
+    session.add(
+        Payment(
+            job_id=job.id,
+            checkout_session_id=obj["id"],
+            payment_intent_id=obj.get("payment_intent"),
+            stripe_event_id=event.event_id,
+            amount_cents=obj["amount_total"],
+            currency=obj["currency"],
+        )
+    )
+    session.flush()
+    audit.append(
+        session,
+        job.id,
+        "payment_received",
+        "stripe",
+        {
+            "event_id": event.event_id,
+            "checkout_session_id": obj["id"],
+            "payment_intent_id": obj.get("payment_intent"),
+            "amount_cents": obj["amount_total"],
+            "currency": obj["currency"],
+            "livemode": event.livemode,
+        },
+    )
+    if job.status == JobStatus.AWAITING_PAYMENT:
+        transition(session, job, JobStatus.TRIAGE, actor="stripe", reason="payment received")
+    return Launch(event.event_id, job.id)
+
+
+def _failed(session: Session, event: StripeEvent, obj: dict[str, Any]) -> None:
+    job_id = _job_id(obj)
+    job = session.get(Job, job_id) if job_id else None
+    if job is not None and job.status == JobStatus.AWAITING_PAYMENT:
+        reason = "checkout expired" if event.type.endswith("expired") else "payment failed"
+        transition(session, job, JobStatus.HALTED, actor="stripe", reason=reason)
+
+
+def process_events(session: Session, after: int, limit: int = 200) -> Fulfilment:
+    """Handle up to `limit` stored events after `after`; returns the runs to ask for."""
+    events = session.scalars(
+        select(StripeEvent).where(StripeEvent.seq > after).order_by(StripeEvent.seq).limit(limit)
+    ).all()
+    result = Fulfilment(cursor=after, seen=len(events))
+    for event in events:
+        obj = (event.payload.get("data") or {}).get("object") or {}
+        if event.type in PAID_TYPES and (
+            event.type != "checkout.session.completed" or obj.get("payment_status") == "paid"
+        ):
+            launch = _paid(session, event, obj)
+            if launch is not None:
+                result.launches.append(launch)
+        elif event.type in FAILED_TYPES:
+            _failed(session, event, obj)
+        result.cursor = event.seq
+    return result

@@ -1,0 +1,71 @@
+"""Receiving Stripe webhooks: verify the raw bytes, store each event once. Nothing else.
+
+Stripe delivers at least once, retries, and does not order events; the event id is the
+primary key of the dedupe, so a redelivery is acknowledged and stores nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import stripe
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from aegis_core.db.models import StripeEvent
+from aegis_core.errors import ValidationError
+from aegis_core.settings import AegisSettings
+
+TOLERANCE_SECONDS = 300
+
+
+def webhook_secret(settings: AegisSettings) -> str:
+    """The configured secret, or one generated once for the local checkout stand-in."""
+    if settings.stripe_webhook_secret:
+        return settings.stripe_webhook_secret
+    path = Path(settings.home).resolve() / "local_webhook_secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(f"whsec_local_{secrets.token_hex(24)}")
+    return path.read_text().strip()
+
+
+def verify(payload: bytes, signature_header: str | None, secret: str) -> dict[str, Any]:
+    """The event as a plain dict, or `ValidationError` (bad signature, stale, malformed)."""
+    if not signature_header:
+        raise ValidationError("missing Stripe-Signature header")
+    try:
+        stripe.Webhook.construct_event(
+            payload, signature_header, secret, tolerance=TOLERANCE_SECONDS
+        )
+    except stripe.SignatureVerificationError as exc:
+        raise ValidationError(f"invalid Stripe signature: {exc.user_message or exc}") from None
+    except ValueError as exc:
+        raise ValidationError(f"malformed Stripe event: {exc}") from None
+    body = json.loads(payload)
+    if not isinstance(body, dict) or not body.get("id") or not body.get("type"):
+        raise ValidationError("malformed Stripe event: id and type are required")
+    return body
+
+
+def store(session: Session, event: dict[str, Any]) -> bool:
+    """Insert the event unless its id is known; True when it was new."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(StripeEvent.__table__)
+        .values(
+            event_id=event["id"],
+            type=event["type"],
+            livemode=bool(event.get("livemode", False)),
+            payload=event,
+        )
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(StripeEvent.__table__.c.seq)
+    )
+    return session.connection().execute(stmt).first() is not None

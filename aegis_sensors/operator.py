@@ -1,0 +1,41 @@
+"""Operator requests (re-process, complete) become runs, one per request."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from aegis_assets.jobs import refinery_job
+from aegis_assets.partitions import job_partitions
+from aegis_core import operator
+from resources.database import DatabaseResource
+
+
+@dg.sensor(
+    job=refinery_job, minimum_interval_seconds=5, default_status=dg.DefaultSensorStatus.RUNNING
+)
+def operator_requests_sensor(
+    context: dg.SensorEvaluationContext, database: DatabaseResource
+) -> dg.SensorResult | dg.SkipReason:
+    """`process` re-runs the refinery for the job. `complete` runs the same job tagged as a
+    certificate request; the certificate asset joins the job in a later issue."""
+    cursor = int(context.cursor or 0)
+    with database.get().session() as session:
+        rows = [(r.seq, r.id, r.job_id, r.kind) for r in operator.pending(session, cursor)]
+    if not rows:
+        return dg.SkipReason(f"no operator requests after #{cursor}")
+    known = set(context.instance.get_dynamic_partitions(job_partitions.name))
+    new_keys = sorted({job_id for _, _, job_id, _ in rows} - known)
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(
+                run_key=request_id,
+                partition_key=job_id,
+                tags={"aegis/job_id": job_id, "aegis/trigger": f"operator:{kind}"},
+            )
+            for _, request_id, job_id, kind in rows
+        ],
+        dynamic_partitions_requests=[job_partitions.build_add_request(new_keys)]
+        if new_keys
+        else [],
+        cursor=str(rows[-1][0]),
+    )

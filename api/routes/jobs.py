@@ -1,0 +1,96 @@
+"""Customer jobs (`/jobs/`, `/v1/jobs`) and the operator routes on a job."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from aegis_core import customers, operator, orders
+from aegis_core.errors import ValidationError
+from api.deps import AdminDep, DatabaseDep, SettingsDep
+
+router = APIRouter(tags=["jobs"])
+TokenQuery = Annotated[str | None, Query(alias="token")]
+JobTokenHeader = Annotated[str | None, Header(alias="X-Job-Token")]
+AuthHeader = Annotated[str | None, Header(alias="Authorization")]
+
+
+def _json_body(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ValidationError("request body must be valid JSON") from None
+
+
+async def create(
+    request: Request, db: DatabaseDep, settings: SettingsDep, authorization: AuthHeader = None
+) -> JSONResponse:
+    """Start an order: validate, create the $20 Checkout Session, return the job token."""
+    body = _json_body(await request.body())
+
+    def place() -> dict[str, Any]:
+        job_request = orders.parse_job_request(body, settings)
+        with db.session() as session:
+            customer_id = None
+            if authorization:  # a governance customer may own jobs with their key
+                customer_id = customers.authenticate(session, authorization).customer_id
+            order = orders.place_order(session, job_request, settings, customer_id)
+            view = orders.job_view(session, order.job, settings.public_base_url)
+        return {
+            **view,
+            "checkout_url": order.checkout.url,
+            "checkout_session_id": order.checkout.id,
+            "access_token": order.access_token,
+        }
+
+    return JSONResponse(await run_in_threadpool(place), status_code=201)
+
+
+def read(
+    job_id: str,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    token: TokenQuery = None,
+    x_job_token: JobTokenHeader = None,
+    authorization: AuthHeader = None,
+) -> dict[str, Any]:
+    """Status, gate state and links; only for the job's owner (everyone else gets 404)."""
+    bearer = authorization.partition(" ")[2].strip() if authorization else None
+    job_token = x_job_token or token or (bearer if bearer and bearer.startswith("ajt_") else None)
+    with db.session() as session:
+        job = orders.authorize_read(session, job_id, job_token, authorization)
+        return orders.job_view(session, job, settings.public_base_url)
+
+
+for prefix in ("/jobs", "/v1/jobs"):
+    router.add_api_route(
+        f"{prefix}/",
+        create,
+        methods=["POST"],
+        status_code=201,
+        summary="Create a job and its checkout",
+    )
+    router.add_api_route(prefix, create, methods=["POST"], status_code=201, include_in_schema=False)
+    router.add_api_route(f"{prefix}/{{job_id}}", read, methods=["GET"], summary="Read a job")
+
+
+def _operator_request(db: DatabaseDep, job_id: str, kind: str, actor: str) -> dict[str, Any]:
+    with db.session() as session:
+        row = operator.request(session, job_id, kind, actor)
+        return {"request_id": row.id, "job_id": job_id, "kind": kind, "status": "queued"}
+
+
+@router.post("/jobs/{job_id}/process", status_code=202)
+def process(job_id: str, db: DatabaseDep, who: AdminDep) -> dict[str, Any]:
+    """Operator: re-run the refinery for a job (a sensor launches the run)."""
+    return _operator_request(db, job_id, "process", who)
+
+
+@router.post("/jobs/{job_id}/complete", status_code=202)
+def complete(job_id: str, db: DatabaseDep, who: AdminDep) -> dict[str, Any]:
+    """Operator: issue the job's certificate (a sensor launches the run)."""
+    return _operator_request(db, job_id, "complete", who)
