@@ -3,12 +3,14 @@
 import dagster as dg
 
 from aegis_assets.jobs import refinery_job
+from aegis_assets.refinery import ASSETS
 from aegis_sensors.definitions import SENSORS
 from resources.database import DatabaseResource
+from resources.refinery import RefineryResource
 
 defs = dg.Definitions(
-    assets=[],
+    assets=ASSETS,
     jobs=[refinery_job],
     sensors=SENSORS,
-    resources={"database": DatabaseResource()},
+    resources={"database": DatabaseResource(), "refinery": RefineryResource()},
 )

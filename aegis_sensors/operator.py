@@ -1,6 +1,5 @@
 """Operator requests (re-process, complete) become runs, one per request."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """Paid checkouts become refinery runs, one per payment."""
 
-from __future__ import annotations
 
 import dagster as dg
 

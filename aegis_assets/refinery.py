@@ -1,0 +1,202 @@
+"""The refinery assets, one partition per job: raw_sources -> parsed_chunks -> refined_jsonl."""
+
+
+import json
+from collections import Counter
+from typing import Any
+
+import dagster as dg
+
+from aegis_assets.jobs import REFINERY_GROUP
+from aegis_assets.partitions import job_partitions
+from aegis_core.errors import AegisError
+from aegis_core.refine import chunks_io, service
+from aegis_core.refine.formats import InvalidRow, row_turns, validate
+from aegis_core.refine.pii_audit import find_leaks
+from resources.database import DatabaseResource
+from resources.refinery import RefineryResource
+
+COMMON = {"partitions_def": job_partitions, "group_name": REFINERY_GROUP}
+
+
+def _fail(exc: AegisError, step: str) -> dg.Failure:
+    return dg.Failure(description=f"{step}: {exc}", metadata={"reason": str(exc)})
+
+
+def _markdown_samples(rows: list[Any], limit: int = 3) -> str:
+    parts = []
+    for row in rows[:limit]:
+        body = json.dumps(row, ensure_ascii=False, indent=2)
+        parts.append(f"```json\n{body[:1500]}\n```")
+    return "\n\n".join(parts) or "_no samples_"
+
+
+@dg.asset(**COMMON, description="The job's source, fetched over https with SSRF guards.")
+def raw_sources(
+    context: dg.AssetExecutionContext, database: DatabaseResource, refinery: RefineryResource
+) -> dg.MaterializeResult:
+    """Fetch the source URL to the job folder; sniff its real format."""
+    db, job_id = database.get(), context.partition_key
+    try:
+        job = service.start(db, job_id, actor=context.run.tags.get("aegis/trigger", "system"))
+        info = service.fetch_source(db, job, refinery.files(job_id), **refinery.fetch_limits())
+    except AegisError as exc:
+        raise _fail(exc, "fetch") from exc
+    return dg.MaterializeResult(
+        metadata={
+            "bytes": dg.MetadataValue.int(info["bytes"]),
+            "sha256": info["sha256"],
+            "detected_format": info["detected_format"],
+            "content_type": str(info["content_type"]),
+            "final_url": dg.MetadataValue.url(info["final_url"]),
+            "path": dg.MetadataValue.path(info["path"]),
+        }
+    )
+
+
+@dg.asset(
+    **COMMON, deps=[raw_sources], description="Samples (conversations or titled chunks) as Parquet."
+)
+def parsed_chunks(
+    context: dg.AssetExecutionContext, database: DatabaseResource, refinery: RefineryResource
+) -> dg.MaterializeResult:
+    """Parse the source with the parser for its format."""
+    db, job_id = database.get(), context.partition_key
+    files = refinery.files(job_id)
+    try:
+        job = service.start(db, job_id)
+        stats = service.parse(db, job, files)
+    except AegisError as exc:
+        raise _fail(exc, "parse") from exc
+    preview = []
+    for sample in chunks_io.read_samples(files.chunks):
+        preview.append(
+            {
+                "kind": sample.kind,
+                "title": sample.title,
+                "page": sample.page,
+                "turns": sample.turns[:4],
+                "text": sample.text[:400],
+            }
+        )
+        if len(preview) == 3:
+            break
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(stats["chunks"]),
+            "detected_format": stats["detected_format"],
+            "parse_counts": dg.MetadataValue.json(stats),
+            "preview": dg.MetadataValue.md(_markdown_samples(preview)),
+            "path": dg.MetadataValue.path(str(files.chunks)),
+        }
+    )
+
+
+CHECKS = [
+    dg.AssetCheckSpec(
+        "valid_for_format",
+        asset="refined_jsonl",
+        blocking=True,
+        description="Every line parses and passes the format's turn rules.",
+    ),
+    dg.AssetCheckSpec(
+        "no_pii_left",
+        asset="refined_jsonl",
+        blocking=True,
+        description="An independent second PII pass finds nothing.",
+    ),
+    dg.AssetCheckSpec("has_rows", asset="refined_jsonl", blocking=True),
+    dg.AssetCheckSpec(
+        "no_duplicate_rows",
+        asset="refined_jsonl",
+        description="No two rows are identical after dedup.",
+    ),
+]
+
+
+def _audit_output(path: Any) -> dict[str, Any]:
+    invalid, leaks, rows, seen, duplicates = 0, Counter(), 0, set(), 0
+    with open(path, "rb") as fh:
+        for line in fh:
+            rows += 1
+            digest = hash(line)
+            duplicates += digest in seen
+            seen.add(digest)
+            try:
+                turns = row_turns(json.loads(line))
+                validate(turns)
+            except (ValueError, InvalidRow, AttributeError, TypeError):
+                invalid += 1
+                continue
+            for _, text in turns:
+                leaks.update(find_leaks(text))
+    return {"rows": rows, "invalid": invalid, "leaks": dict(leaks), "duplicates": duplicates}
+
+
+@dg.asset(
+    **COMMON,
+    deps=[parsed_chunks],
+    check_specs=CHECKS,
+    description="Clean, PII-masked, deduplicated, quality-filtered ShareGPT/ChatML JSONL.",
+)
+def refined_jsonl(
+    context: dg.AssetExecutionContext, database: DatabaseResource, refinery: RefineryResource
+) -> dg.MaterializeResult:
+    """Refine the parsed samples into the customer's dataset."""
+    db, job_id = database.get(), context.partition_key
+    files = refinery.files(job_id)
+    try:
+        job = service.start(db, job_id)
+        stats = service.refine(
+            db,
+            job,
+            files,
+            quality_threshold=refinery.quality_threshold,
+            on_progress=lambda n: context.log.info(f"{n:,} samples refined"),
+        )
+    except AegisError as exc:
+        raise _fail(exc, "refine") from exc
+    audit = _audit_output(files.dataset)
+    histogram = "| quality | rows |\n| --- | --- |\n" + "\n".join(
+        f"| {i / 10:.1f}-{(i + 1) / 10:.1f} | {n} |" for i, n in enumerate(stats.quality_histogram)
+    )
+    rate = audit["duplicates"] / audit["rows"] if audit["rows"] else 0.0
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(stats.rows),
+            "format": job.output_format,
+            "sha256": stats.sha256,
+            "bytes": dg.MetadataValue.int(stats.bytes),
+            "mean_quality": dg.MetadataValue.float(stats.mean_quality),
+            "pii_masked": dg.MetadataValue.json(stats.pii_masked),
+            "dedup": dg.MetadataValue.json(stats.dedup),
+            "dropped": dg.MetadataValue.json(stats.dropped),
+            "quality_histogram": dg.MetadataValue.md(histogram),
+            "preview": dg.MetadataValue.md(_markdown_samples(stats.preview)),
+            "output_path": dg.MetadataValue.path(str(files.dataset)),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="valid_for_format",
+                passed=audit["invalid"] == 0,
+                metadata={"invalid_rows": audit["invalid"]},
+            ),
+            dg.AssetCheckResult(
+                check_name="no_pii_left",
+                passed=not audit["leaks"],
+                metadata={"leaks": dg.MetadataValue.json(audit["leaks"])},
+            ),
+            dg.AssetCheckResult(
+                check_name="has_rows", passed=audit["rows"] > 0, metadata={"rows": audit["rows"]}
+            ),
+            dg.AssetCheckResult(
+                check_name="no_duplicate_rows",
+                passed=audit["duplicates"] == 0,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"duplicate_rate": dg.MetadataValue.float(rate)},
+            ),
+        ],
+    )
+
+
+ASSETS = [raw_sources, parsed_chunks, refined_jsonl]

@@ -1,0 +1,71 @@
+"""Parsed samples as Parquet (pyarrow, zstd), written and read in batches."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from aegis_core.refine.records import Sample
+
+BATCH = 20_000
+SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("kind", pa.string()),
+        ("turns_json", pa.string()),
+        ("text", pa.string()),
+        ("title", pa.string()),
+        ("page", pa.int32()),
+        ("meta_json", pa.string()),
+    ]
+)
+
+
+def write_samples(samples: Iterable[Sample], path: Path) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    buffer: list[Sample] = []
+    with pq.ParquetWriter(path, SCHEMA, compression="zstd") as writer:
+
+        def flush() -> None:
+            columns = {
+                "id": [s.id for s in buffer],
+                "kind": [s.kind for s in buffer],
+                "turns_json": [json.dumps(s.turns) if s.turns else None for s in buffer],
+                "text": [s.text or None for s in buffer],
+                "title": [s.title for s in buffer],
+                "page": [s.page for s in buffer],
+                "meta_json": [json.dumps(s.meta) for s in buffer],
+            }
+            writer.write_table(pa.table(columns, schema=SCHEMA))
+            buffer.clear()
+
+        for sample in samples:
+            buffer.append(sample)
+            written += 1
+            if len(buffer) >= BATCH:
+                flush()
+        if buffer or written == 0:
+            flush()
+    return written
+
+
+def read_samples(path: Path) -> Iterator[Sample]:
+    parquet = pq.ParquetFile(path)
+    for batch in parquet.iter_batches(batch_size=BATCH):
+        for row in batch.to_pylist():
+            yield Sample(
+                id=row["id"],
+                kind=row["kind"],
+                turns=[tuple(t) for t in json.loads(row["turns_json"])]
+                if row["turns_json"]
+                else [],
+                text=row["text"] or "",
+                title=row["title"],
+                page=row["page"],
+                meta=json.loads(row["meta_json"] or "{}"),
+            )

@@ -1,0 +1,143 @@
+"""The refine step: samples in, validated JSONL out, with the numbers Dagster shows.
+
+Streams: clean -> mask PII -> dedup -> score -> format + validate -> write, one sample at
+a time. Document sources get a first pass that learns repeated header/footer lines.
+Each dropped sample is counted under its reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aegis_core.refine import clean, pii, quality
+from aegis_core.refine.dedup import Deduplicator
+from aegis_core.refine.formats import InvalidRow, conversation_turns, document_turns, to_row
+from aegis_core.refine.records import Sample
+
+DEFAULT_QUALITY_THRESHOLD = 0.5
+PREVIEW_ROWS = 3
+
+
+@dataclass
+class RefineStats:
+    rows: int = 0
+    sha256: str = ""
+    bytes: int = 0
+    mean_quality: float = 0.0
+    pii_masked: dict[str, int] = field(default_factory=dict)
+    dedup: dict[str, int] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
+    quality_histogram: list[int] = field(default_factory=list)
+    boilerplate_lines_removed: int = 0
+    preview: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "preview"}
+
+
+def _clean_sample(sample: Sample, repeated: frozenset[str]) -> tuple[Sample, int]:
+    removed = 0
+    if sample.kind == "document":
+        sample.text, removed = clean.clean(sample.text, repeated)
+        if sample.title:
+            sample.title = clean.normalize(sample.title)
+    else:
+        turns = []
+        for role, text in sample.turns:
+            text, n = clean.clean(text, repeated)
+            removed += n
+            turns.append((role, text))
+        sample.turns = turns
+    return sample, removed
+
+
+def _mask_sample(sample: Sample, counts: Counter[str]) -> Sample:
+    if sample.kind == "document":
+        sample.text, found = pii.mask(sample.text)
+        counts.update(found)
+        if sample.title:
+            sample.title, found = pii.mask(sample.title)
+            counts.update(found)
+    else:
+        masked = []
+        for role, text in sample.turns:
+            text, found = pii.mask(text)
+            counts.update(found)
+            masked.append((role, text))
+        sample.turns = masked
+    return sample
+
+
+def learn_repeated_lines(samples: Iterable[Sample]) -> frozenset[str]:
+    learner = clean.RepeatedLines()
+    for sample in samples:
+        if sample.kind == "document":
+            learner.observe(sample.text)
+    return learner.repeated()
+
+
+def refine(
+    samples: Iterable[Sample],
+    *,
+    description: str,
+    fmt: str,
+    out_path: Path,
+    quality_threshold: float = DEFAULT_QUALITY_THRESHOLD,
+    repeated: frozenset[str] = frozenset(),
+    on_progress: Callable[[int], None] | None = None,
+) -> RefineStats:
+    stats = RefineStats()
+    dropped: Counter[str] = Counter()
+    pii_counts: Counter[str] = Counter()
+    scores: list[float] = []
+    dedup = Deduplicator()
+    digest = hashlib.sha256()
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_suffix(out_path.suffix + ".partial")
+    with tmp.open("wb") as out:
+        for n, sample in enumerate(samples, start=1):
+            sample, removed = _clean_sample(sample, repeated)
+            stats.boilerplate_lines_removed += removed
+            sample = _mask_sample(sample, pii_counts)
+            turns = (
+                document_turns(sample) if sample.kind == "document" else conversation_turns(sample)
+            )
+            if len(turns) < 2 or not all(t.strip() for _, t in turns):
+                dropped["no_dialogue"] += 1
+                continue
+            text = "\n".join(t for _, t in turns)
+            if dedup.is_duplicate(sample.id, text) is not None:
+                continue
+            value, worst = quality.score(text if sample.kind == "conversation" else sample.text)
+            if value < quality_threshold:
+                dropped[f"quality:{worst}"] += 1
+                continue
+            try:
+                row = to_row(turns, description, fmt)
+            except InvalidRow as exc:
+                dropped[f"invalid:{exc}"[:60]] += 1
+                continue
+            line = (json.dumps(row, ensure_ascii=False) + "\n").encode()
+            out.write(line)
+            digest.update(line)
+            stats.bytes += len(line)
+            stats.rows += 1
+            scores.append(value)
+            if len(stats.preview) < PREVIEW_ROWS:
+                stats.preview.append(row)
+            if on_progress and n % 10_000 == 0:
+                on_progress(n)
+    tmp.replace(out_path)
+    stats.sha256 = digest.hexdigest()
+    stats.mean_quality = round(sum(scores) / len(scores), 4) if scores else 0.0
+    stats.pii_masked = dict(pii_counts)
+    stats.dedup = dict(dedup.counts)
+    stats.dropped = dict(dropped)
+    stats.quality_histogram = quality.histogram(scores)
+    return stats
