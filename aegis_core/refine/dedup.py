@@ -37,11 +37,15 @@ class Deduplicator:
     def __init__(self) -> None:
         self.exact: set[int] = set()
         self.lsh = MinHashLSH(num_perm=PERMUTATIONS, params=(BANDS, ROWS))
-        self.signatures: dict[str, MinHash] = {}
+        self.signatures: dict[str, np.ndarray] = {}  # 112 uint32 per kept sample
+        template = MinHash(num_perm=PERMUTATIONS, seed=1)
+        self._permutations, self._scheme = template.permutations, template.scheme
         self.counts = {"kept": 0, "exact_duplicates": 0, "near_duplicates": 0}
 
     def _minhash(self, words: list[str]) -> MinHash:
-        m = MinHash(num_perm=PERMUTATIONS, seed=1)
+        m = MinHash(
+            num_perm=PERMUTATIONS, seed=1, permutations=self._permutations, scheme=self._scheme
+        )
         shingles = {" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
         m.update_batch([s.encode() for s in shingles])
         return m
@@ -49,7 +53,7 @@ class Deduplicator:
     def is_duplicate(self, key: str, text: str) -> str | None:
         """None if new (and remember it), else "exact" or "near"."""
         simple = simplify(text)
-        digest = xxhash.xxh3_64_intdigest(simple)
+        digest = xxhash.xxh3_64_intdigest(simple.encode())
         if digest in self.exact:
             self.counts["exact_duplicates"] += 1
             return "exact"
@@ -57,13 +61,12 @@ class Deduplicator:
         if len(words) >= SHINGLE:
             signature = self._minhash(words)
             for other in self.lsh.query(signature):
-                if signature.jaccard(self.signatures[other]) >= JACCARD_DROP:
+                same = np.count_nonzero(signature.hashvalues == self.signatures[other])
+                if same / PERMUTATIONS >= JACCARD_DROP:
                     self.counts["near_duplicates"] += 1
                     return "near"
             self.lsh.insert(key, signature)
-            self.signatures[key] = MinHash(
-                num_perm=PERMUTATIONS, seed=1, hashvalues=np.array(signature.hashvalues)
-            )
+            self.signatures[key] = signature.hashvalues.copy()
         self.exact.add(digest)
         self.counts["kept"] += 1
         return None

@@ -1,0 +1,138 @@
+"""Source fetching: every SSRF case refused; size, emptiness and errors handled."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from aegis_core.errors import SourceRefused
+from aegis_core.refine.fetch import fetch, refusal_reason
+
+LOOPBACK = frozenset({"127.0.0.1"})
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            routes = {
+                "/data.json": (200, {}, b'{"text": "hello"}' * 100),
+                "/empty": (200, {}, b""),
+                "/big": (200, {}, b"x" * 5000),
+                "/liar": (200, {"Content-Length": "999999999"}, b"x"),
+                "/to-private": (302, {"Location": "http://10.0.0.1/secret"}, b""),
+                "/to-metadata": (302, {"Location": "http://169.254.169.254/latest/"}, b""),
+                "/to-data": (301, {"Location": "/data.json"}, b""),
+                "/loop": (302, {"Location": "/loop"}, b""),
+                "/missing": (404, {}, b"no"),
+            }
+            status, headers, body = routes.get(self.path, (404, {}, b""))
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            if "Content-Length" not in headers:
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.path != "/liar":
+                self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+
+
+def _local(url: str, dest: Path, **kw):
+    return fetch(
+        url,
+        dest,
+        max_bytes=kw.pop("max_bytes", 10_000),
+        allow_insecure=True,
+        allow_addresses=LOOPBACK,
+        **kw,
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("http://example.com/x", "only https"),
+        ("ftp://example.com/x", "only https"),
+        ("file:///etc/passwd", "development"),
+        ("https://127.0.0.1/x", "loopback"),
+        ("https://10.1.2.3/x", "private"),
+        ("https://172.16.0.5/x", "private"),
+        ("https://172.31.255.1/x", "private"),
+        ("https://192.168.1.1/x", "private"),
+        ("https://169.254.169.254/latest/meta-data", "link-local"),
+        ("https://[::1]/x", "loopback"),
+        ("https://[::ffff:127.0.0.1]/x", "loopback"),
+        ("https://[::ffff:10.0.0.1]/x", "private"),
+        ("https://[fe80::1]/x", "link-local"),
+        ("https://[fc00::1]/x", "private"),
+        ("https://0.0.0.0/x", "unspecified"),
+        ("https://100.64.0.1/x", "non-public"),
+        ("https://224.0.0.1/x", "multicast"),
+        ("https://user:pw@example.com/x", "credentials"),
+    ],
+)
+def test_ssrf_targets_are_refused(tmp_path: Path, url: str, fragment: str) -> None:
+    with pytest.raises(SourceRefused, match=fragment):
+        fetch(url, tmp_path / "out", max_bytes=1000)
+    assert not (tmp_path / "out").exists()
+
+
+def test_name_resolving_to_private_address_is_refused(tmp_path: Path) -> None:
+    def resolver(host: str, port: int) -> list[str]:
+        return ["93.184.216.34", "10.0.0.7"] if host == "sneaky.example" else []
+
+    with pytest.raises(SourceRefused, match="private"):
+        fetch("https://sneaky.example/data", tmp_path / "out", max_bytes=1000, resolver=resolver)
+
+
+def test_redirects_are_vetted_at_every_hop(tmp_path: Path, server: str) -> None:
+    with pytest.raises(SourceRefused, match="private"):
+        _local(f"{server}/to-private", tmp_path / "a")
+    with pytest.raises(SourceRefused, match="link-local"):
+        _local(f"{server}/to-metadata", tmp_path / "b")
+    with pytest.raises(SourceRefused, match="redirects"):
+        _local(f"{server}/loop", tmp_path / "c")
+    ok = _local(f"{server}/to-data", tmp_path / "d")
+    assert ok.final_url.endswith("/data.json") and ok.bytes == 1700
+
+
+def test_streams_to_disk_with_sha256(tmp_path: Path, server: str) -> None:
+    import hashlib
+
+    result = _local(f"{server}/data.json", tmp_path / "src")
+    assert result.bytes == 1700 and result.path.read_bytes() == b'{"text": "hello"}' * 100
+    assert result.sha256 == hashlib.sha256(result.path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("path", "fragment"),
+    [("/empty", "empty"), ("/big", "limit"), ("/liar", "declares"), ("/missing", "HTTP 404")],
+)
+def test_bad_bodies_are_refused_and_leave_no_file(
+    tmp_path: Path, server: str, path: str, fragment: str
+) -> None:
+    with pytest.raises(SourceRefused, match=fragment):
+        _local(f"{server}{path}", tmp_path / "out", max_bytes=4096)
+    assert not (tmp_path / "out").exists()
+
+
+def test_loopback_allowance_is_exact(tmp_path: Path, server: str) -> None:
+    with pytest.raises(SourceRefused, match="loopback"):
+        fetch(f"{server}/data.json", tmp_path / "out", max_bytes=10_000, allow_insecure=True)
+
+
+def test_public_addresses_pass_the_guard() -> None:
+    assert refusal_reason("93.184.216.34") is None
+    assert refusal_reason("2606:4700:4700::1111") is None
