@@ -46,8 +46,10 @@ def _tail(args: argparse.Namespace) -> int:
         with db.session() as session:
             rows = session.scalars(select(AuditLog).order_by(AuditLog.seq.desc()).limit(args.n))
             for row in reversed(rows.all()):
-                print(f"{row.seq:>6} {row.created_at} {row.actor:<16} {row.action:<20} "
-                      f"job={row.job_id or '-'} {json.dumps(row.details, sort_keys=True)}")
+                print(
+                    f"{row.seq:>6} {row.created_at} {row.actor:<16} {row.action:<20} "
+                    f"job={row.job_id or '-'} {json.dumps(row.details, sort_keys=True)}"
+                )
     finally:
         db.dispose()
     return 0

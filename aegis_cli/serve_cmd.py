@@ -18,7 +18,11 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     uvicorn.run(
-        "api.main:app", host=args.host, port=args.port, workers=args.workers, reload=args.reload,
+        "api.main:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        reload=args.reload,
         proxy_headers=True,
     )
     return 0

@@ -1,0 +1,39 @@
+"""`aegis demo`, the README's main job, end to end in a fresh working directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_demo_refines_one_job_end_to_end(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AEGIS_", "DAGSTER_"))}
+    proc = subprocess.run(
+        [sys.executable, "-m", "aegis_cli", "demo"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "job status complete" in proc.stdout and "audit chain valid" in proc.stdout
+    (dataset,) = (tmp_path / ".aegis" / "data" / "jobs").glob("*/dataset.jsonl")
+    rows = [json.loads(line) for line in dataset.read_text().splitlines()]
+    assert len(rows) == 4
+    text = json.dumps(rows)
+    for secret in ("sk_live_51Example", "203.0.113.40", "415-555-0132", "ben.customer@example"):
+        assert secret not in text
+    assert "@Ben" not in text and "[SECRET]" in text
+    verify = subprocess.run(
+        [sys.executable, "-m", "aegis_cli", "audit", "verify"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert verify.returncode == 0, verify.stdout
