@@ -27,8 +27,10 @@ _PUNCT = re.compile(r"[^\w\s]")
 
 
 def simplify(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.lower()
+    if not text.isascii():  # strip accents; ASCII has none, and most text is ASCII
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = re.sub(r"\d", "0", _PUNCT.sub(" ", text))
     return " ".join(text.split())
 
@@ -38,13 +40,17 @@ class Deduplicator:
         self.exact: set[int] = set()
         self.lsh = MinHashLSH(num_perm=PERMUTATIONS, params=(BANDS, ROWS))
         self.signatures: dict[str, np.ndarray] = {}  # 112 uint32 per kept sample
-        template = MinHash(num_perm=PERMUTATIONS, seed=1)
+        template = MinHash(num_perm=PERMUTATIONS, seed=1, hashfunc=xxhash.xxh32_intdigest)
         self._permutations, self._scheme = template.permutations, template.scheme
         self.counts = {"kept": 0, "exact_duplicates": 0, "near_duplicates": 0}
 
     def _minhash(self, words: list[str]) -> MinHash:
         m = MinHash(
-            num_perm=PERMUTATIONS, seed=1, permutations=self._permutations, scheme=self._scheme
+            num_perm=PERMUTATIONS,
+            seed=1,
+            hashfunc=xxhash.xxh32_intdigest,
+            permutations=self._permutations,
+            scheme=self._scheme,
         )
         shingles = {" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
         m.update_batch([s.encode() for s in shingles])
