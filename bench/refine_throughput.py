@@ -156,9 +156,10 @@ from pathlib import Path
 from aegis_core.refine import chunks_io, pipeline
 from aegis_core.refine.parsers import parse_source
 from aegis_core.refine.sniff import sniff
-import unstructured.partition.html, unstructured.partition.text  # imported before the clock,
-import unstructured.chunking.title  # as in the baseline child
 out = Path(sys.argv[1]); files = [Path(p) for p in sys.argv[2:]]
+if any(sniff(f) not in ("discord", "json", "jsonl") for f in files):
+    import unstructured.partition.html, unstructured.partition.text  # before the clock,
+    import unstructured.chunking.title  # as in the baseline child
 start = time.perf_counter(); rows = 0
 for i, f in enumerate(files):
     chunks = out / f"c{i}.parquet"
@@ -219,6 +220,8 @@ def main() -> None:
             f"discord export   {mb:8.1f} MB  {d['seconds']:7.2f} s  {mb / d['seconds']:6.2f} MB/s "
             f"(1 core)  peak RSS {d['maxrss_mb']:7.1f} MB  rows {d['rows']}"
         )
+        if not args.html_pages and not args.pdfs:
+            return
         docs = write_documents(work / "docs", args.html_pages, args.pdfs)
         doc_mb = sum(f.stat().st_size for f in docs) / 1024 / 1024
         bare, ours = [], []

@@ -1,13 +1,15 @@
-"""Exact and near-duplicate removal.
+"""Exact and near-duplicate removal, in bounded memory.
 
-Exact: xxh3-64 of the normalised text (lower-cased, digits -> 0, punctuation -> space,
-whitespace collapsed), which also catches short turns MinHash cannot judge.
+Exact: xxh3-64 of the normalised text (lower-cased, accents stripped, digits -> 0,
+punctuation -> space, whitespace collapsed), which also catches short turns MinHash
+cannot judge.
 Near: MinHash over word 5-gram shingles with 112 permutations, LSH with 14 bands of 8
-rows (datatrove's parameters): the S-curve's threshold is (1/14)^(1/8) ~ 0.72 Jaccard
-(a pair at 0.8 is caught with p ~ 0.92, at 0.7 with p ~ 0.57). A candidate found by
-LSH is dropped only if its estimated Jaccard with the kept sample is >= 0.8, so the
-S-curve's false positives are not dropped. Texts under 5 words are judged exactly only.
-Only signatures are kept in memory, never texts.
+rows (datatrove's parameters). A sample is a near duplicate when any of its bands
+collides with a kept sample's band: P(drop) = 1 - (1 - s^8)^14 for Jaccard s, an S-curve
+with threshold (1/14)^(1/8) ~ 0.72 (p ~ 0.57 at s = 0.7, 0.92 at 0.8, 0.99 at 0.85).
+Only 64-bit band keys are kept, in numpy hash tables (about 250 bytes per kept sample),
+never texts or signatures, so a 1 GB export stays well under 1 GB of memory. Texts under 5
+words are judged exactly only.
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ import unicodedata
 
 import numpy as np
 import xxhash
-from datasketch import MinHash, MinHashLSH
+from datasketch import MinHash
 
 SHINGLE = 5
 PERMUTATIONS = 112
 BANDS, ROWS = 14, 8
-JACCARD_DROP = 0.8
 _PUNCT = re.compile(r"[^\w\s]")
+_DIGITS = re.compile(r"\d")
 
 
 def simplify(text: str) -> str:
@@ -31,20 +33,59 @@ def simplify(text: str) -> str:
     if not text.isascii():  # strip accents; ASCII has none, and most text is ASCII
         text = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"\d", "0", _PUNCT.sub(" ", text))
-    return " ".join(text.split())
+    return " ".join(_DIGITS.sub("0", _PUNCT.sub(" ", text)).split())
+
+
+class BandIndex:
+    """One open-addressing table of 64-bit keys per band, in numpy: 8 bytes a slot at
+    most half full (~16 bytes a key), where a Python set costs ~90 bytes a key."""
+
+    def __init__(self, bands: int, capacity: int = 1 << 12) -> None:
+        self.tables = np.zeros((bands, capacity), dtype=np.uint64)
+        self.size = 0
+
+    def _slot(self, band: int, key: int) -> tuple[int, bool]:
+        table = self.tables[band]
+        mask = table.shape[0] - 1
+        i = key & mask
+        while True:
+            current = int(table[i])
+            if current == 0:
+                return i, False
+            if current == key:
+                return i, True
+            i = (i + 1) & mask
+
+    def contains_any(self, keys: list[int]) -> bool:
+        return any(self._slot(b, k or 1)[1] for b, k in enumerate(keys))
+
+    def add(self, keys: list[int]) -> None:
+        if (self.size + 1) * 2 > self.tables.shape[1]:
+            self._grow()
+        for band, key in enumerate(keys):
+            slot, present = self._slot(band, key or 1)
+            if not present:
+                self.tables[band, slot] = key or 1
+        self.size += 1
+
+    def _grow(self) -> None:
+        old = self.tables
+        self.tables = np.zeros((old.shape[0], old.shape[1] * 2), dtype=np.uint64)
+        for band in range(old.shape[0]):
+            for key in old[band][old[band] != 0].tolist():
+                slot, _ = self._slot(band, key)
+                self.tables[band, slot] = key
 
 
 class Deduplicator:
     def __init__(self) -> None:
         self.exact: set[int] = set()
-        self.lsh = MinHashLSH(num_perm=PERMUTATIONS, params=(BANDS, ROWS))
-        self.signatures: dict[str, np.ndarray] = {}  # 112 uint32 per kept sample
+        self.bands = BandIndex(BANDS)
         template = MinHash(num_perm=PERMUTATIONS, seed=1, hashfunc=xxhash.xxh32_intdigest)
         self._permutations, self._scheme = template.permutations, template.scheme
         self.counts = {"kept": 0, "exact_duplicates": 0, "near_duplicates": 0}
 
-    def _minhash(self, words: list[str]) -> MinHash:
+    def _band_keys(self, words: list[str]) -> list[int]:
         m = MinHash(
             num_perm=PERMUTATIONS,
             seed=1,
@@ -54,10 +95,13 @@ class Deduplicator:
         )
         shingles = {" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
         m.update_batch([s.encode() for s in shingles])
-        return m
+        raw = m.hashvalues.tobytes()
+        width = len(raw) // BANDS
+        return [xxhash.xxh3_64_intdigest(raw[b * width : (b + 1) * width]) for b in range(BANDS)]
 
     def is_duplicate(self, key: str, text: str) -> str | None:
-        """None if new (and remember it), else "exact" or "near"."""
+        """None if new (and remember it), else "exact" or "near". `key` names the sample
+        in logs only."""
         simple = simplify(text)
         digest = xxhash.xxh3_64_intdigest(simple.encode())
         if digest in self.exact:
@@ -65,14 +109,11 @@ class Deduplicator:
             return "exact"
         words = simple.split()
         if len(words) >= SHINGLE:
-            signature = self._minhash(words)
-            for other in self.lsh.query(signature):
-                same = np.count_nonzero(signature.hashvalues == self.signatures[other])
-                if same / PERMUTATIONS >= JACCARD_DROP:
-                    self.counts["near_duplicates"] += 1
-                    return "near"
-            self.lsh.insert(key, signature)
-            self.signatures[key] = signature.hashvalues.copy()
+            keys = self._band_keys(words)
+            if self.bands.contains_any(keys):
+                self.counts["near_duplicates"] += 1
+                return "near"
+            self.bands.add(keys)
         self.exact.add(digest)
         self.counts["kept"] += 1
         return None

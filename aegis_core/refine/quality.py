@@ -46,6 +46,8 @@ STOP_WORDS = frozenset(
 )
 _WORD = re.compile(r"\S+")
 _PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
+# A whitespace-separated word without a single letter (non-ASCII counts as a letter).
+_NO_LETTER_WORD = re.compile(r"(?<!\S)[^\sA-Za-z\u00c0-\U0010ffff]+(?!\S)")
 
 
 def rule_penalties(text: str) -> dict[str, float]:
@@ -56,13 +58,14 @@ def rule_penalties(text: str) -> dict[str, float]:
     out: dict[str, float] = {}
     if n < 20:
         out["too_short"] = min(1.0, (20 - n) / 17)
-    mean = sum(len(w) for w in words) / n
+    total_chars = sum(map(len, words))
+    mean = total_chars / n
     if mean < 3 or mean > 10:
         out["word_length"] = min(1.0, abs(mean - (3 if mean < 3 else 10)) / 3)
     symbols = (text.count("#") + text.count("...")) / n
     if symbols > 0.1:
         out["symbols"] = min(1.0, (symbols - 0.1) * 5)
-    alpha = sum(any(c.isalpha() for c in w) for w in words) / n
+    alpha = 1 - len(_NO_LETTER_WORD.findall(text)) / n
     if alpha < 0.8:
         out["non_alpha"] = min(1.0, (0.8 - alpha) * 2.5)
     lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
@@ -74,7 +77,7 @@ def rule_penalties(text: str) -> dict[str, float]:
     if n >= 10:
         bigrams = Counter(itertools.pairwise(lower))
         (a, b), count = bigrams.most_common(1)[0]
-        coverage = count * (len(a) + len(b)) / max(1, sum(len(w) for w in words))
+        coverage = count * (len(a) + len(b)) / max(1, total_chars)
         if coverage > 0.2 and count > 1:
             out["repeated_ngram"] = min(1.0, (coverage - 0.2) * 2.5)
     if n >= 8 and len(STOP_WORDS.intersection(lower)) < 2:
