@@ -124,3 +124,19 @@ def test_pipeline_writes_valid_jsonl_with_stats(tmp_path: Path) -> None:
     import hashlib
 
     assert stats.sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
+
+
+def test_band_index_grows_without_losing_or_inventing_keys() -> None:
+    import random
+
+    from aegis_core.refine.dedup import BandIndex
+
+    rng = random.Random(3)
+    index = BandIndex(3, capacity=8)
+    kept = [[rng.getrandbits(64) for _ in range(3)] for _ in range(2000)]
+    for keys in kept:
+        index.add(keys)
+    assert index.tables.shape[1] >= 4096  # grew, staying at most half full
+    assert all(index.contains_any(keys) for keys in kept)
+    assert not any(index.contains_any([rng.getrandbits(64) for _ in range(3)]) for _ in range(2000))
+    assert index.contains_any([0, 0, kept[5][2]])  # any one band is enough
