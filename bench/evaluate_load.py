@@ -17,14 +17,11 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +31,7 @@ from aegis_core import customers  # noqa: E402
 from aegis_core.db import migrate  # noqa: E402
 from aegis_core.db.session import Database  # noqa: E402
 from tests.utils.postgres import fresh_database  # noqa: E402
+from tests.utils.server import uvicorn_app  # noqa: E402
 
 BODY = {
     "proposal_summary": "Add caching layer to reduce API latency",
@@ -45,12 +43,6 @@ BODY = {
     "complexity_score": 0.6,
     "quality_score": 0.85,
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def lua_script(keys: list[str], body: dict | None) -> str:
@@ -124,37 +116,8 @@ def main() -> None:
                 for i in range(args.keys)
             ]
         db.dispose()
-        port = free_port()
-        env = {**os.environ, "AEGIS_DATABASE_URL": url, "AEGIS_HOME": tempfile.mkdtemp()}
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "api.main:app",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    sys.exit("server did not become healthy")
-                time.sleep(0.3)
+        env = {"AEGIS_DATABASE_URL": url, "AEGIS_HOME": tempfile.mkdtemp()}
+        with uvicorn_app(env, workers=args.workers, quiet=True) as base:
             run_wrk(
                 f"{base}/evaluate", lua_script(keys, BODY), 3, args.connections, args.threads
             )  # warm-up: connections, caches, JIT of the pool
@@ -174,9 +137,6 @@ def main() -> None:
                 args.connections,
                 args.threads,
             )
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     print(
         f"workers={args.workers} connections={args.connections} seconds={args.seconds} "
         f"cpus={os.cpu_count()}"

@@ -13,6 +13,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from aegis_core.checksums import luhn_ok
+
 ALLOWED_DETAIL_KEYS = frozenset(
     {
         # job lifecycle
@@ -118,19 +120,9 @@ _SECRET_VALUES = [
 _CARD_CANDIDATE = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
 
 
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
 def _scrub_card(match: re.Match[str]) -> str:
     digits = re.sub(r"\D", "", match.group(0))
-    return REDACTED if 13 <= len(digits) <= 19 and _luhn_ok(digits) else match.group(0)
+    return REDACTED if 13 <= len(digits) <= 19 and luhn_ok(digits) else match.group(0)
 
 
 def _strip_userinfo(text: str) -> str:

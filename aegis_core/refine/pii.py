@@ -19,17 +19,9 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
+from aegis_core.checksums import luhn_ok
+
 Detector = tuple[str, re.Pattern[str], Callable[[re.Match[str]], bool] | None]
-
-
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
 
 
 def _card(m: re.Match[str]) -> bool:

@@ -11,7 +11,7 @@ import ipaddress
 import re
 from collections import Counter
 
-from aegis_core.refine.pii import luhn_ok
+from aegis_core.checksums import luhn_ok
 
 _TOKEN = re.compile(r"[^\s<>()\[\]{}\"',;]+")
 _VERSION_WORDS = {"v", "version", "release", "build", "ver"}

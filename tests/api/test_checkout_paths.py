@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import httpx
 import pytest
 from fastapi.testclient import TestClient
@@ -19,8 +12,8 @@ from aegis_core.db.session import Database
 from aegis_core.payments.fulfilment import process_events
 from aegis_core.settings import get_settings
 from tests.utils.fake_stripe import fake_stripe
+from tests.utils.server import free_port, uvicorn_app
 
-ROOT = Path(__file__).resolve().parents[2]
 ORDER = {"source_url": "https://example.com/x.json", "description": "qa pairs"}
 
 
@@ -76,59 +69,25 @@ def test_live_keys_are_refused(monkeypatch, db_url) -> None:
     assert r.status_code == 400 and "live" in r.json()["error"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_local_checkout_over_http_under_uvicorn(db_url: str, tmp_path, db: Database) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
-        **os.environ,
         "AEGIS_DATABASE_URL": db_url,
         "AEGIS_HOME": str(tmp_path / "home"),
         "AEGIS_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "AEGIS_STRIPE_SECRET_KEY": "",
+        "STRIPE_SECRET_KEY": "",
     }
-    env.pop("AEGIS_STRIPE_SECRET_KEY", None)
-    env.pop("STRIPE_SECRET_KEY", None)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.main:app",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base}/livez", timeout=2)
-                break
-            except httpx.HTTPError:
-                assert proc.poll() is None and time.monotonic() < deadline
-                time.sleep(0.2)
-        with httpx.Client(base_url=base) as http:
-            order = http.post("/v1/jobs", json=ORDER).json()
-            page = http.get(order["checkout_url"])
-            assert "Pay $20.00" in page.text
-            assert http.post(f"/checkout/{order['job_id']}/pay").status_code == 200
-            with db.session() as s:
-                assert s.scalar(select(func.count()).select_from(StripeEvent)) == 1
-                assert len(process_events(s, after=0).launches) == 1
-            view = http.get(
-                f"/v1/jobs/{order['job_id']}",
-                headers={"Authorization": f"Bearer {order['access_token']}"},
-            )
-            assert view.json()["status"] == "triage"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with uvicorn_app(env, port=port) as base, httpx.Client(base_url=base) as http:
+        order = http.post("/v1/jobs", json=ORDER).json()
+        page = http.get(order["checkout_url"])
+        assert "Pay $20.00" in page.text
+        assert http.post(f"/checkout/{order['job_id']}/pay").status_code == 200
+        with db.session() as s:
+            assert s.scalar(select(func.count()).select_from(StripeEvent)) == 1
+            assert len(process_events(s, after=0).launches) == 1
+        view = http.get(
+            f"/v1/jobs/{order['job_id']}",
+            headers={"Authorization": f"Bearer {order['access_token']}"},
+        )
+        assert view.json()["status"] == "triage"

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter
-from pathlib import Path
 
 import httpx
 import pytest
 
 from aegis_core import customers
 from aegis_core.db.session import Database
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.utils.server import uvicorn_app
 
 
 @pytest.fixture
@@ -30,37 +17,9 @@ def server(pg_url: str, tmp_path):
     from aegis_core.db import migrate
 
     migrate.upgrade(pg_url)
-    port = _free_port()
-    env = {**os.environ, "AEGIS_DATABASE_URL": pg_url, "AEGIS_HOME": str(tmp_path)}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.main:app",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.3)
-    yield base, pg_url
-    proc.terminate()
-    proc.wait(timeout=30)
+    env = {"AEGIS_DATABASE_URL": pg_url, "AEGIS_HOME": str(tmp_path)}
+    with uvicorn_app(env, workers=2) as base:
+        yield base, pg_url
 
 
 def test_rate_limit_is_shared_by_two_workers(server) -> None:
