@@ -1,6 +1,5 @@
 """The refinery assets, one partition per job: raw_sources -> parsed_chunks -> refined_jsonl."""
 
-
 import json
 from collections import Counter
 from typing import Any

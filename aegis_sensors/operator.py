@@ -1,6 +1,5 @@
 """Operator requests (re-process, complete) become runs, one per request."""
 
-
 import dagster as dg
 
 from aegis_assets.jobs import refinery_job

@@ -1,6 +1,5 @@
 """Paid checkouts become refinery runs, one per payment."""
 
-
 import dagster as dg
 
 from aegis_assets.jobs import refinery_job
