@@ -200,12 +200,15 @@ def test_database_refuses_rewrites(db: Database, verb: str) -> None:
         assert audit.verify(s).ok
 
 
-def test_postgres_refuses_truncate_even_as_replica(db: Database) -> None:
-    if db.dialect != "postgresql":
-        pytest.skip("TRUNCATE and session_replication_role are PostgreSQL features")
+def test_postgres_refuses_truncate_even_as_replica(pg_url: str) -> None:
+    from aegis_core.db import migrate
+
+    migrate.upgrade(pg_url)
+    db = Database(pg_url)
     _append_many(db, 1, "system")
     with pytest.raises(Exception, match="append-only"), db.engine.begin() as conn:
         conn.exec_driver_sql("TRUNCATE audit_log")
     with pytest.raises(Exception, match="append-only"), db.engine.begin() as conn:
         conn.exec_driver_sql("SET session_replication_role = replica")
         conn.exec_driver_sql("DELETE FROM audit_log")
+    db.dispose()
