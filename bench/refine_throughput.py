@@ -164,7 +164,7 @@ start = time.perf_counter(); rows = 0
 for i, f in enumerate(files):
     chunks = out / f"c{i}.parquet"
     chunks_io.write_samples(parse_source(f, sniff(f), salt="bench"), chunks)
-    repeated = pipeline.learn_repeated_lines(chunks_io.read_samples(chunks))
+    repeated = pipeline.learn_repeated_lines(chunks_io.read_document_texts(chunks))
     stats = pipeline.refine(chunks_io.read_samples(chunks), description="bench", fmt="chatml",
                             out_path=out / f"o{i}.jsonl", repeated=repeated)
     rows += stats.rows

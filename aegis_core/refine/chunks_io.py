@@ -69,3 +69,14 @@ def read_samples(path: Path) -> Iterator[Sample]:
                 page=row["page"],
                 meta=json.loads(row["meta_json"] or "{}"),
             )
+
+
+def read_document_texts(path: Path) -> Iterator[str]:
+    """Only the text column of document samples: the cheap input of the header pass."""
+    parquet = pq.ParquetFile(path)
+    for batch in parquet.iter_batches(batch_size=BATCH, columns=["kind", "text"]):
+        for kind, text in zip(
+            batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True
+        ):
+            if kind == "document" and text:
+                yield text

@@ -24,11 +24,27 @@ _BOILERPLATE = re.compile(
 )
 
 
+MAX_BOILERPLATE_LINE = 200
+_LINE_EDGES = re.compile(r" *\n *")
+
+
+_ASCII_CONTROL = bytes(range(0x20)).replace(b"\n", b"").replace(b"\t", b"") + b"\x7f"
+
+
 def normalize(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
-    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.isascii():  # the common case: C-level passes, each only when needed
+        text = text.encode().translate(None, _ASCII_CONTROL).decode().replace("\t", " ")
+    else:
+        text = _CONTROL.sub("", unicodedata.normalize("NFKC", text))
+        text = _SPACES.sub(" ", text)
+    if "  " in text:
+        text = _SPACES.sub(" ", text)
+    if " \n" in text or "\n " in text:
+        text = _LINE_EDGES.sub("\n", text)
+    if "\n\n\n" in text:
+        text = _BLANKS.sub("\n\n", text)
+    return text.strip()
 
 
 class RepeatedLines:
@@ -52,7 +68,8 @@ def strip_boilerplate(text: str, repeated: frozenset[str] = frozenset()) -> tupl
     """The text without boilerplate lines, and how many lines were removed."""
     kept, removed = [], 0
     for line in text.split("\n"):
-        if _BOILERPLATE.match(line) or (line.strip() and line.strip().lower() in repeated):
+        short = len(line) <= MAX_BOILERPLATE_LINE  # chrome is short; long lines are content
+        if short and (_BOILERPLATE.match(line) or (line and line.strip().lower() in repeated)):
             removed += 1
         else:
             kept.append(line)

@@ -3,8 +3,8 @@
 Exact: xxh3-64 of the normalised text (lower-cased, accents stripped, digits -> 0,
 punctuation -> space, whitespace collapsed), which also catches short turns MinHash
 cannot judge.
-Near: MinHash over word 5-gram shingles with 112 permutations, LSH with 14 bands of 8
-rows (datatrove's parameters). A sample is a near duplicate when any of its bands
+Near: MinHash (rensa, in Rust) over word 5-gram shingles with 112 permutations, LSH
+with 14 bands of 8 rows (datatrove's parameters). A sample is a near duplicate when any of its bands
 collides with a kept sample's band: P(drop) = 1 - (1 - s^8)^14 for Jaccard s, an S-curve
 with threshold (1/14)^(1/8) ~ 0.72 (p ~ 0.57 at s = 0.7, 0.92 at 0.8, 0.99 at 0.85).
 Only 64-bit band keys are kept, in numpy hash tables (about 250 bytes per kept sample),
@@ -15,11 +15,12 @@ words are judged exactly only.
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 
 import numpy as np
 import xxhash
-from datasketch import MinHash
+from rensa import RMinHash
 
 SHINGLE = 5
 PERMUTATIONS = 112
@@ -28,11 +29,19 @@ _PUNCT = re.compile(r"[^\w\s]")
 _DIGITS = re.compile(r"\d")
 
 
+_KEEP_UNDERSCORE = string.punctuation.replace("_", "")  # \w keeps "_", as _PUNCT does
+_ASCII_SIMPLE = bytes.maketrans(
+    (_KEEP_UNDERSCORE + string.digits).encode(),
+    (" " * len(_KEEP_UNDERSCORE) + "0" * 10).encode(),
+)
+
+
 def simplify(text: str) -> str:
     text = text.lower()
-    if not text.isascii():  # strip accents; ASCII has none, and most text is ASCII
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if text.isascii():  # the common case: one C-level pass
+        return " ".join(text.encode().translate(_ASCII_SIMPLE).decode().split())
+    text = unicodedata.normalize("NFKD", text)  # strip accents, then the general rules
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return " ".join(_DIGITS.sub("0", _PUNCT.sub(" ", text)).split())
 
 
@@ -42,6 +51,7 @@ class BandIndex:
 
     def __init__(self, bands: int, capacity: int = 1 << 12) -> None:
         self.tables = np.zeros((bands, capacity), dtype=np.uint64)
+        self._rows = np.arange(bands)
         self.size = 0
 
     def _slot(self, band: int, key: int) -> tuple[int, bool]:
@@ -57,7 +67,15 @@ class BandIndex:
             i = (i + 1) & mask
 
     def contains_any(self, keys: list[int]) -> bool:
-        return any(self._slot(b, k or 1)[1] for b, k in enumerate(keys))
+        # One vectorized probe of every band's home slot; walk a chain only where the home
+        # slot holds some other key (rare at half load).
+        wanted = np.array([k or 1 for k in keys], dtype=np.uint64)
+        mask = np.uint64(self.tables.shape[1] - 1)
+        home = self.tables[self._rows, wanted & mask]
+        if (home == wanted).any():
+            return True
+        busy = np.flatnonzero(home != 0)
+        return any(self._slot(int(b), int(wanted[b]))[1] for b in busy)
 
     def add(self, keys: list[int]) -> None:
         if (self.size + 1) * 2 > self.tables.shape[1]:
@@ -81,21 +99,14 @@ class Deduplicator:
     def __init__(self) -> None:
         self.exact: set[int] = set()
         self.bands = BandIndex(BANDS)
-        template = MinHash(num_perm=PERMUTATIONS, seed=1, hashfunc=xxhash.xxh32_intdigest)
-        self._permutations, self._scheme = template.permutations, template.scheme
         self.counts = {"kept": 0, "exact_duplicates": 0, "near_duplicates": 0}
 
-    def _band_keys(self, words: list[str]) -> list[int]:
-        m = MinHash(
-            num_perm=PERMUTATIONS,
-            seed=1,
-            hashfunc=xxhash.xxh32_intdigest,
-            permutations=self._permutations,
-            scheme=self._scheme,
-        )
-        shingles = {" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
-        m.update_batch([s.encode() for s in shingles])
-        raw = m.hashvalues.tobytes()
+    @staticmethod
+    def _band_keys(words: list[str]) -> list[int]:
+        minhash = RMinHash(num_perm=PERMUTATIONS, seed=1)
+        grams = zip(*(words[k:] for k in range(SHINGLE)), strict=False)  # stops at the shortest
+        minhash.update(list({" ".join(g) for g in grams}))
+        raw = np.asarray(minhash.digest(), dtype=np.uint32).tobytes()
         width = len(raw) // BANDS
         return [xxhash.xxh3_64_intdigest(raw[b * width : (b + 1) * width]) for b in range(BANDS)]
 

@@ -41,19 +41,40 @@ class RefineStats:
         return {k: v for k, v in self.__dict__.items() if k != "preview"}
 
 
+# Turns are cleaned and masked as one text (one pass, not one per turn), joined by an
+# ASCII marker that no rule touches or matches across, then split back. A turn that
+# contains the marker itself is handled turn by turn instead.
+TURN_MARKER = "~~aegis-turn~~"
+
+
+def _joinable(turns: list[tuple[str, str]]) -> bool:
+    return not any(TURN_MARKER in text for _, text in turns)
+
+
+def _join(turns: list[tuple[str, str]]) -> str:
+    return f"\n{TURN_MARKER}\n".join(text for _, text in turns)
+
+
+def _split(turns: list[tuple[str, str]], joined: str) -> list[tuple[str, str]]:
+    parts = [part.strip() for part in joined.split(TURN_MARKER)]
+    if len(parts) != len(turns):  # cannot happen with the rules above; never guess
+        raise ValueError("turn marker lost while cleaning")
+    return [(role, part) for (role, _), part in zip(turns, parts, strict=True)]
+
+
 def _clean_sample(sample: Sample, repeated: frozenset[str]) -> tuple[Sample, int]:
     removed = 0
     if sample.kind == "document":
         sample.text, removed = clean.clean(sample.text, repeated)
         if sample.title:
             sample.title = clean.normalize(sample.title)
+    elif _joinable(sample.turns):
+        joined, removed = clean.clean(_join(sample.turns), repeated)
+        sample.turns = _split(sample.turns, joined)
     else:
-        turns = []
-        for role, text in sample.turns:
-            text, n = clean.clean(text, repeated)
-            removed += n
-            turns.append((role, text))
-        sample.turns = turns
+        cleaned = [(role, clean.clean(text, repeated)) for role, text in sample.turns]
+        removed = sum(n for _, (_, n) in cleaned)
+        sample.turns = [(role, text) for role, (text, _) in cleaned]
     return sample, removed
 
 
@@ -64,21 +85,22 @@ def _mask_sample(sample: Sample, counts: Counter[str]) -> Sample:
         if sample.title:
             sample.title, found = pii.mask(sample.title)
             counts.update(found)
+    elif _joinable(sample.turns):
+        joined, found = pii.mask(_join(sample.turns))
+        counts.update(found)
+        sample.turns = _split(sample.turns, joined)
     else:
-        masked = []
-        for role, text in sample.turns:
-            text, found = pii.mask(text)
+        masked = [(role, pii.mask(text)) for role, text in sample.turns]
+        for _, (_, found) in masked:
             counts.update(found)
-            masked.append((role, text))
-        sample.turns = masked
+        sample.turns = [(role, text) for role, (text, _) in masked]
     return sample
 
 
-def learn_repeated_lines(samples: Iterable[Sample]) -> frozenset[str]:
+def learn_repeated_lines(document_texts: Iterable[str]) -> frozenset[str]:
     learner = clean.RepeatedLines()
-    for sample in samples:
-        if sample.kind == "document":
-            learner.observe(sample.text)
+    for text in document_texts:
+        learner.observe(text)
     return learner.repeated()
 
 

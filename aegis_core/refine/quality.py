@@ -44,14 +44,13 @@ STOP_WORDS = frozenset(
         "was",
     }
 )
-_WORD = re.compile(r"\S+")
 _PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
 # A whitespace-separated word without a single letter (non-ASCII counts as a letter).
 _NO_LETTER_WORD = re.compile(r"(?<!\S)[^\sA-Za-z\u00c0-\U0010ffff]+(?!\S)")
 
 
 def rule_penalties(text: str) -> dict[str, float]:
-    words = _WORD.findall(text)
+    words = text.split()
     n = len(words)
     if n == 0:
         return {"empty": 1.0}
@@ -73,16 +72,20 @@ def rule_penalties(text: str) -> dict[str, float]:
         dup = 1 - len(set(lines)) / len(lines)
         if dup > 0.3:
             out["duplicate_lines"] = min(1.0, (dup - 0.3) * 2)
-    lower = [w.lower() for w in words]
-    if n >= 10:
+    lower = text.lower().split()
+    distinct = set(lower)
+    # A bigram seen k times needs k repeats of its words, so k <= (n - distinct + 2) / 2;
+    # count bigrams only when that bound could reach the 20 % coverage rule.
+    k_max = (n - len(distinct) + 2) // 2
+    if n >= 10 and k_max * 2 * max(map(len, words)) > 0.2 * total_chars:
         bigrams = Counter(itertools.pairwise(lower))
         (a, b), count = bigrams.most_common(1)[0]
         coverage = count * (len(a) + len(b)) / max(1, total_chars)
         if coverage > 0.2 and count > 1:
             out["repeated_ngram"] = min(1.0, (coverage - 0.2) * 2.5)
-    if n >= 8 and len(STOP_WORDS.intersection(lower)) < 2:
+    if n >= 8 and len(STOP_WORDS & distinct) < 2:
         out["no_stop_words"] = 0.5
-    placeholders = len(_PLACEHOLDER.findall(text)) / n
+    placeholders = len(_PLACEHOLDER.findall(text)) / n if "[" in text else 0.0
     if placeholders > 0.3:
         out["mostly_placeholders"] = min(1.0, placeholders)
     return out

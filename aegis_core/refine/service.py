@@ -150,7 +150,7 @@ def refine(
         row = session.get(Job, job.id)
         if row.status != JobStatus.REFINING:
             transition(session, row, JobStatus.REFINING, actor="system")
-    repeated = pipeline.learn_repeated_lines(chunks_io.read_samples(files.chunks))
+    repeated = pipeline.learn_repeated_lines(chunks_io.read_document_texts(files.chunks))
     with halting_on_refusal(db, job.id, "refine"):
         stats = pipeline.refine(
             chunks_io.read_samples(files.chunks),
