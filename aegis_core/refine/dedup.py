@@ -80,10 +80,15 @@ class BandIndex:
     def add(self, keys: list[int]) -> None:
         if (self.size + 1) * 2 > self.tables.shape[1]:
             self._grow()
-        for band, key in enumerate(keys):
-            slot, present = self._slot(band, key or 1)
+        wanted = np.array([k or 1 for k in keys], dtype=np.uint64)
+        slots = wanted & np.uint64(self.tables.shape[1] - 1)
+        home = self.tables[self._rows, slots]
+        free = home == 0
+        self.tables[self._rows[free], slots[free]] = wanted[free]  # the usual case, at once
+        for band in np.flatnonzero(~free & (home != wanted)):  # collisions: probe onwards
+            slot, present = self._slot(int(band), int(wanted[band]))
             if not present:
-                self.tables[band, slot] = key or 1
+                self.tables[band, slot] = wanted[band]
         self.size += 1
 
     def _grow(self) -> None:
@@ -105,7 +110,7 @@ class Deduplicator:
     def _band_keys(words: list[str]) -> list[int]:
         minhash = RMinHash(num_perm=PERMUTATIONS, seed=1)
         grams = zip(*(words[k:] for k in range(SHINGLE)), strict=False)  # stops at the shortest
-        minhash.update(list({" ".join(g) for g in grams}))
+        minhash.update(list(set(map(" ".join, grams))))
         raw = np.asarray(minhash.digest(), dtype=np.uint32).tobytes()
         width = len(raw) // BANDS
         return [xxhash.xxh3_64_intdigest(raw[b * width : (b + 1) * width]) for b in range(BANDS)]
