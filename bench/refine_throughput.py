@@ -74,18 +74,37 @@ def sentence(rng: random.Random, n: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + "."
 
 
-def write_discord(path: Path, megabytes: float, seed: int = 7) -> int:
+def _author(i: int) -> dict:
+    """An author as DiscordChatExporter writes it (JsonMessageWriter)."""
+    return {
+        "id": str(400000000000000000 + i),
+        "name": f"user{i}",
+        "discriminator": "0000",
+        "nickname": f"User {i}",
+        "color": "#1ABC9C" if i % 3 else None,
+        "isBot": i == 0,
+        "roles": [
+            {
+                "id": str(300000000000000000 + r),
+                "name": f"role-{r}",
+                "color": "#3498DB",
+                "position": r,
+            }
+            for r in range(1 + i % 3)
+        ],
+        "avatarUrl": f"https://cdn.discordapp.com/avatars/{400000000000000000 + i}/"
+        f"{i:032x}.png?size=512",
+    }
+
+
+def write_discord(path: Path, megabytes: float, shape: str = "full", seed: int = 7) -> int:
+    """`full`: every field DiscordChatExporter writes, indented as it writes them, chat-length
+    messages. `lean`: minimal fields and long messages, a content-heavy stress case."""
     rng = random.Random(seed)
     target = int(megabytes * 1024 * 1024)
-    users = [
-        {
-            "id": str(400000000000000000 + i),
-            "name": f"user{i}",
-            "nickname": f"User {i}",
-            "isBot": i == 0,
-        }
-        for i in range(50)
-    ]
+    users = [_author(i) for i in range(50)]
+    if shape == "lean":
+        users = [{k: u[k] for k in ("id", "name", "nickname", "isBot")} for u in users]
     t = datetime(2026, 1, 1, tzinfo=UTC)
     with path.open("w") as out:
         out.write(
@@ -97,25 +116,26 @@ def write_discord(path: Path, megabytes: float, seed: int = 7) -> int:
             n += 1
             t += timedelta(seconds=rng.choice([20, 60, 120, 600, 3600]))
             author = rng.choice(users)
-            text = " ".join(sentence(rng, rng.randint(6, 18)) for _ in range(rng.randint(1, 4)))
+            count = rng.randint(1, 4) if shape == "lean" else rng.randint(1, 2)
+            text = " ".join(sentence(rng, rng.randint(6, 18)) for _ in range(count))
             if rng.random() < 0.05:
                 text += f" mail me at {author['name']}@example.com"
-            msg = {
-                "id": str(800000000000000000 + n),
-                "type": "Default",
-                "timestamp": t.isoformat(),
-                "content": text,
-                "author": author,
-                "mentions": [],
-                "attachments": [],
-                "embeds": [],
-                "reactions": [],
-            }
+            msg = {"id": str(800000000000000000 + n), "type": "Default", "timestamp": t.isoformat()}
+            if shape == "full":
+                msg |= {"timestampEdited": None, "callEndedTimestamp": None, "isPinned": False}
+            msg |= {"content": text, "author": author, "attachments": [], "embeds": []}
+            if shape == "full":
+                msg |= {"stickers": [], "reactions": [], "mentions": [], "inlineEmojis": []}
             if last_ids and rng.random() < 0.4:
                 msg["type"] = "Reply"
-                msg["reference"] = {"messageId": rng.choice(last_ids[-20:])}
+                msg["reference"] = {
+                    "messageId": rng.choice(last_ids[-20:]),
+                    "channelId": "2",
+                    "guildId": "1",
+                }
             last_ids.append(msg["id"])
-            out.write(("" if first else ",\n") + "    " + json.dumps(msg))
+            body = json.dumps(msg, indent=2) if shape == "full" else json.dumps(msg)
+            out.write(("" if first else ",\n") + "    " + body.replace("\n", "\n    "))
             first = False
         out.write(f'\n  ],\n  "messageCount": {n}\n}}\n')
     return path.stat().st_size
@@ -206,6 +226,7 @@ def run_child(code: str, out: Path, files: list[Path]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--discord-mb", type=float, default=100)
+    parser.add_argument("--discord-shape", choices=["full", "lean"], default="full")
     parser.add_argument("--html-pages", type=int, default=200)
     parser.add_argument("--pdfs", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
@@ -213,12 +234,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         export = work / "export.json"
-        size = write_discord(export, args.discord_mb)
+        size = write_discord(export, args.discord_mb, args.discord_shape)
         d = run_child(CHILD_REFINE, work, [export])
         mb = size / 1024 / 1024
         print(
-            f"discord export   {mb:8.1f} MB  {d['seconds']:7.2f} s  {mb / d['seconds']:6.2f} MB/s "
-            f"(1 core)  peak RSS {d['maxrss_mb']:7.1f} MB  rows {d['rows']}"
+            f"discord ({args.discord_shape:4s}) {mb:8.1f} MB  {d['seconds']:7.2f} s  "
+            f"{mb / d['seconds']:6.2f} MB/s (1 core)  peak RSS {d['maxrss_mb']:7.1f} MB  "
+            f"rows {d['rows']}"
         )
         if not args.html_pages and not args.pdfs:
             return
