@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from aegis_core import audit
 from aegis_core.db.models import GovernanceDecision
 from aegis_core.errors import NotFound, ValidationError
-from aegis_core.governance import audit_hash
+from aegis_core.governance import audit_hash, canonical_record
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -35,24 +35,6 @@ CSV_COLUMNS = (
     "gates_failed",
 )
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-# The response fields that describe the decision itself (not the request that made it).
-RECORD_FIELDS = (
-    "decision_id",
-    "status",
-    "confidence",
-    "gates_passed",
-    "gates_failed",
-    "failing_gates",
-    "rationale",
-    "next_steps",
-    "constraints",
-    "timestamp",
-    "override_eligible",
-    "override_requires",
-    "gates",
-    "drift",
-    "shadow_result",
-)
 
 
 def parse_month(value: str | None, now: datetime | None = None) -> str:
@@ -75,25 +57,6 @@ def parse_limit(value: str | None) -> int:
     return min(limit, MAX_LIMIT)
 
 
-def build_record(
-    decision: dict[str, Any],
-    *,
-    customer_id: str,
-    proposal_summary: str,
-    estimated_impact: str,
-    input_context: dict[str, Any],
-) -> dict[str, Any]:
-    """The canonical record that `audit_hash` covers."""
-    record = {k: decision[k] for k in RECORD_FIELDS if k in decision}
-    record.update(
-        customer_id=customer_id,
-        proposal_summary=proposal_summary,
-        estimated_impact=estimated_impact,
-        input_context=input_context,
-    )
-    return record
-
-
 @dataclass(frozen=True)
 class NewDecision:
     """A decision ready to persist, with the request context it came from."""
@@ -112,7 +75,7 @@ def store_many(session: Session, new: Sequence[NewDecision]) -> list[str]:
     rows, entries, hashes = [], [], []
     for item in new:
         d = item.decision
-        record = build_record(
+        record = canonical_record(
             d,
             customer_id=item.customer_id,
             proposal_summary=item.proposal_summary,

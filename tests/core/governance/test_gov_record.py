@@ -130,19 +130,6 @@ def test_canonical_record_drops_identity_fields(decide: Decide, doc_example: dic
     assert record["gates"] == decision["gates"]
 
 
-def test_canonical_record_matches_what_the_store_hashes(decide: Decide, doc_example: dict) -> None:
-    """The persistence layer hashes `decisions.build_record`; both must stay identical."""
-    decisions = pytest.importorskip("aegis_core.decisions")
-    decision = decide({**doc_example, "shadow_mode": True, "drift_baseline_data": [0.1, 0.2]})
-    kw = {
-        "customer_id": "c",
-        "proposal_summary": "p",
-        "estimated_impact": "medium",
-        "input_context": doc_example,
-    }
-    assert canonical_record(decision, **kw) == decisions.build_record(decision, **kw)
-
-
 def test_health_check_passes_with_the_spec_defaults() -> None:
     assert health_check() is True
     assert health_check(DEFAULT_CONFIG) is True
