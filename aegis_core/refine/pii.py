@@ -7,7 +7,8 @@ then emails, SSNs, IPs and phone numbers. Near-misses are deliberately kept:
 - an IPv4-looking string right after "v", "version", "release" or followed by another
   ".<digits>" is a version number, not an address;
 - a 9-digit run without the 3-2-4 dashes, or with area 000/666/9xx, group 00 or serial
-  0000, is not an SSN.
+  0000, is not an SSN;
+- a phone number has 10-15 digits, so dates, times and short codes are not phones.
 Placeholders: [PRIVATE_KEY] [SECRET] [CREDIT_CARD] [IBAN] [EMAIL] [US_SSN] [IP_ADDRESS]
 [PHONE] [DISCORD_ID] [MENTION].
 """
@@ -99,7 +100,9 @@ DETECTORS: list[Detector] = [
     ("MENTION", re.compile(r"<@!?\d{15,21}>"), None),
     (
         "DISCORD_ID",
-        re.compile(r"(?i)(?<=user id[: ])\s*\d{17,20}\b|\b\d{17,20}(?=\s*\(discord)"),
+        # A bare 17-20 digit run that is not a card (cards ran first) is a Discord
+        # snowflake id in the data we refine; masking a stray long number costs little.
+        re.compile(r"(?<![\w.-])\d{17,20}(?![\w.-])"),
         None,
     ),
     ("IP_ADDRESS", re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w])"), _ipv4),
@@ -114,6 +117,11 @@ DETECTORS: list[Detector] = [
             r"(?<![\w+])(?<!\d[ .-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])"
             r"\d{3,4}[ .-]\d{3,4}(?![\w])(?![ .-]\d)"
         ),
+        _phone,
+    ),
+    (
+        "PHONE",  # international: "+" and a country code, then groups of 1-8 digits
+        re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(\d{1,5}\))?(?:[ .-]\d{1,8}){1,6}(?![\w])"),
         _phone,
     ),
 ]
@@ -148,7 +156,7 @@ def _hints(text: str) -> dict[str, bool]:
         "CREDIT_CARD": digits,
         "IBAN": digits,
         "US_SSN": digits and "-" in text,
-        "DISCORD_ID": digits and ("user id" in lower or "discord" in lower),
+        "DISCORD_ID": digits,
         "PHONE": digits,
         "IP_ADDRESS": digits or "::" in text,
         "EMAIL": "@" in text,

@@ -12,6 +12,8 @@ POSITIVE = [
     ("call +1 (415) 555-0132 after six", "PHONE"),
     ("call 415-555-0132 after six", "PHONE"),
     ("uk office +44 20 7946 0958", "PHONE"),
+    ("berlin +49 30 1234567 desk", "PHONE"),
+    ("paris +33 1 42 68 53 00 desk", "PHONE"),
     ("server at 203.0.113.77 is down", "IP_ADDRESS"),
     ("router 192.168.0.1 rebooted", "IP_ADDRESS"),
     ("v6 host 2001:db8:85a3::8a2e:370:7334 answered", "IP_ADDRESS"),
@@ -30,6 +32,7 @@ POSITIVE = [
     ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----", "PRIVATE_KEY"),
     ("thanks <@!123456789012345678> for the fix", "MENTION"),
     ("reported by user id: 123456789012345678", "DISCORD_ID"),
+    ("ping 987654321098765432 about it", "DISCORD_ID"),
 ]
 
 NEAR_MISSES = [
@@ -41,6 +44,8 @@ NEAR_MISSES = [
     "meeting at 12:30:45 on 2026-01-15",
     "IBAN-like DE00 1234 5678 9012 3456 00 fails mod 97",
     "price 1,299.00 and 3.14159",
+    "posted 2026-01-15 10:30 by the team",
+    "in 2024 there were 150 000 users",
 ]
 
 
