@@ -12,13 +12,16 @@ were stored, whatever order Stripe sent them in, and every effect is idempotent:
 - `checkout.session.completed` still `unpaid` (delayed methods): wait for the async event.
 - `checkout.session.expired` and `checkout.session.async_payment_failed`: halt the unpaid
   job with the reason.
-- An event for a job we do not know, or with the wrong amount or currency, is audited
-  as refused and asks for nothing.
+- A paid session for a job we do not know (a payment link, another front end) creates
+  the job from the session: id from `client_reference_id` (or derived from it), source,
+  description and format from its metadata. Never two jobs for one session.
+- A session with the wrong amount or currency is audited as refused and asks for nothing.
 - Every other type is stored by the webhook and deliberately ignored here.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,8 +30,9 @@ from sqlalchemy.orm import Session
 
 from aegis_core import audit
 from aegis_core.db.models import Job, Payment, StripeEvent
-from aegis_core.jobs import JobStatus, transition
+from aegis_core.jobs import JobStatus, create_job, transition
 from aegis_core.payments import CURRENCY, FLAT_FEE_CENTS
+from aegis_core.settings import get_settings
 
 PAID_TYPES = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 FAILED_TYPES = ("checkout.session.expired", "checkout.session.async_payment_failed")
@@ -61,25 +65,55 @@ def _refuse(session: Session, event: StripeEvent, job_id: str | None, reason: st
     )
 
 
+def _job_key(obj: dict[str, Any]) -> str:
+    """The job id for a session: its client_reference_id when that is a uuid, otherwise a
+    uuid derived from it (or from the session id), so a redelivery maps to the same job."""
+    ref = _job_id(obj)
+    try:
+        return str(uuid.UUID(str(ref)))
+    except ValueError:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"aegis:checkout:{ref or obj.get('id')}"))
+
+
+def _job_from_session(session: Session, event: StripeEvent, obj: dict[str, Any]) -> Job:
+    """A checkout paid outside our `POST /jobs/` (a payment link, another front end): the
+    job is created from the session's metadata, as the order it paid for."""
+    meta = obj.get("metadata") or {}
+    fmt = meta.get("format") if meta.get("format") in ("sharegpt", "chatml") else "sharegpt"
+    job = create_job(
+        session,
+        job_id=_job_key(obj),
+        source_url=str(meta.get("source_url") or ""),
+        description=str(meta.get("description") or "dataset ordered through Stripe Checkout"),
+        output_format=fmt,
+        auto_approve_threshold=get_settings().default_auto_approve_threshold,
+        actor="stripe",
+    )
+    job.checkout_session_id = obj.get("id")
+    session.flush()
+    return job
+
+
 def _paid(session: Session, event: StripeEvent, obj: dict[str, Any]) -> Launch | None:
-    job_id = _job_id(obj)
-    job = session.get(Job, job_id) if job_id else None
-    if job is None:
-        _refuse(session, event, None, f"no job {job_id!r} for checkout session {obj.get('id')}")
+    if not obj.get("id"):
+        _refuse(session, event, None, "checkout session without an id")
         return None
-    existing = session.scalar(select(Payment).where(Payment.checkout_session_id == obj.get("id")))
+    existing = session.scalar(select(Payment).where(Payment.checkout_session_id == obj["id"]))
     if existing is not None:  # already fulfilled; re-ask only for the same event
-        return (
-            Launch(event.event_id, job.id) if existing.stripe_event_id == event.event_id else None
-        )
+        if existing.stripe_event_id == event.event_id:
+            return Launch(event.event_id, existing.job_id)
+        return None
     if obj.get("amount_total") != FLAT_FEE_CENTS or obj.get("currency") != CURRENCY:
         _refuse(
             session,
             event,
-            job.id,
+            None,
             f"unexpected amount {obj.get('amount_total')} {obj.get('currency')}",
         )
         return None
+    job = session.get(Job, _job_key(obj))
+    if job is None:
+        job = _job_from_session(session, event, obj)
     if job.checkout_session_id and job.checkout_session_id != obj.get("id"):
         _refuse(session, event, job.id, "checkout session does not belong to this job")
         return None
@@ -114,8 +148,7 @@ def _paid(session: Session, event: StripeEvent, obj: dict[str, Any]) -> Launch |
 
 
 def _failed(session: Session, event: StripeEvent, obj: dict[str, Any]) -> None:
-    job_id = _job_id(obj)
-    job = session.get(Job, job_id) if job_id else None
+    job = session.get(Job, _job_key(obj))
     if job is not None and job.status == JobStatus.AWAITING_PAYMENT:
         reason = "checkout expired" if event.type.endswith("expired") else "payment failed"
         transition(session, job, JobStatus.HALTED, actor="stripe", reason=reason)
