@@ -12,7 +12,7 @@ import json
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,7 +37,6 @@ class CallContext:
     request_id: str
     principal: Principal | None = None
     rate_remaining: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def identity(self) -> dict[str, Any]:
         if self.principal is None:
