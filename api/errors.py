@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from aegis_core.errors import (
     AegisError,
@@ -68,6 +69,12 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code in (404, 405):
             return error_response(404, "not found")
         return error_response(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(_: Request, exc: ClientDisconnect) -> JSONResponse:
+        # The client left before sending its whole body: nothing to answer, nothing wrong.
+        log.debug("client disconnected before the request body arrived")
+        return error_response(400, "client disconnected")
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
