@@ -61,3 +61,9 @@ def test_refuses_what_jcs_cannot_encode() -> None:
         canonical_bytes({"x": float("nan")})
     with pytest.raises(ValueError):  # beyond 2**53 an integer would silently lose digits
         canonical_bytes({"x": 2**53 + 1})
+
+
+def test_placeholder_collision_falls_back_to_the_exact_encoder(monkeypatch) -> None:
+    monkeypatch.setattr("aegis_core.canonical.secrets.token_hex", lambda n: "fixed")
+    crafted = {"a": 3e-05, "b": "\x00fixed:0\x00"}  # a string that looks like the placeholder
+    assert canonical_bytes(crafted) == rfc8785.dumps(crafted)
