@@ -146,19 +146,31 @@ class Job(Base):
 
 
 class SpendTicket(Base):
-    """A proposed outbound spend; nothing runs until it passes the gate."""
+    """A proposed outbound spend; nothing runs until it passes the gate.
+
+    `description` is the agent's rationale. `claim_*` mark the one executor that holds an
+    approved ticket while it executes (see `aegis_core.loop.tickets`).
+    """
 
     __tablename__ = "spend_tickets"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32), server_default="external")
+    units: Mapped[int | None] = mapped_column(Integer, nullable=True)
     amount: Mapped[Decimal] = mapped_column(Money)
     description: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
     stripe_pi_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     decided_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    decision_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    claim_token: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    execution: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
 
 
 class AuditLog(Base):

@@ -8,7 +8,9 @@ import sys
 import psycopg
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
+from aegis_core.db import migrate
 from aegis_core.db.models import Base
 from aegis_core.db.session import make_engine
 
@@ -29,7 +31,8 @@ def test_cli_upgrade_on_empty_postgres_uses_jsonb(pg_url: str) -> None:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "revision 0001" in proc.stdout
+    head = ScriptDirectory.from_config(migrate.alembic_config(pg_url)).get_current_head()
+    assert f"revision {head}" in proc.stdout
     with psycopg.connect(pg_url) as conn:
         types = dict(
             conn.execute(
