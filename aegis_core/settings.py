@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,6 +43,18 @@ class AegisSettings(BaseSettings):
     stripe_api_base: str | None = Field(
         default=None, description="Point the Stripe client elsewhere (tests use a local fake)."
     )
+    # The Aegis model (aegis_core/loop/backends.py): which backend triages, scores, proposes.
+    model_backend: Literal["rules", "openai", "tensorrt_llm"] = "rules"
+    model_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible base URL, e.g. http://gpu:8000/v1."
+    )
+    model_name: str = "aegis-14b"
+    model_timeout_s: float = Field(default=60.0, gt=0)
+    model_retries: int = Field(default=2, ge=0)
+    model_backoff_s: float = Field(default=0.5, ge=0)
+    model_engine_dir: Path | None = None
+    model_api_key: str | None = None
+    model_response_format: Literal["json_schema", "json_object"] = "json_schema"
     signing_key_path: Path | None = Field(
         default=None, description="Ed25519 signing key; default <home>/keys/signing.key."
     )
