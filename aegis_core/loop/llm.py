@@ -3,10 +3,12 @@ validation, and retries with exponential backoff.
 
 A backend only implements `_complete(messages, schema, task, max_tokens, temperature)`,
 returning the answer's text or raising `Retryable` (timeout, 5xx, cut-off answer). Each
-answer must parse as JSON and validate against its pydantic model (aegis_core.loop.model)
-plus the checks the schema cannot say (units within the need). A failed attempt is retried
-after backoff_s * 2^(n-1) seconds, at RETRY_TEMPERATURE so that a retried answer can
-differ from a greedy one; after `retries` retries the last reason becomes a `ModelError`.
+answer must parse as JSON (raw control characters inside strings are let through:
+grammar-constrained decoders emit raw newlines) and validate against its pydantic model
+(aegis_core.loop.model) plus the checks the schema cannot say (units within the need).
+A failed attempt is retried after backoff_s * 2^(n-1) seconds, at RETRY_TEMPERATURE so
+that a retried answer can differ from a greedy one; after `retries` retries the last
+reason becomes a `ModelError`.
 Choices the data rules out are not offered: the schema's enums list only possible routes
 and priced spend kinds.
 """
@@ -55,9 +57,9 @@ SYSTEM = {
         "usable). Give short reasons. Reply with JSON only."
     ),
     "score": (
-        "You are Aegis. Score a dataset refinement job from its features. complexity: 0 "
-        "(small, clean) to 1 (large, noisy, scanned, PII-heavy, duplicated, multilingual). "
-        "quality: 0 (unusable) to 1 (clean). Reply with JSON only."
+        "You are Aegis. Score a dataset refinement job from its features, in percent. "
+        "complexity: 0 (small, clean) to 100 (large, noisy, scanned, PII-heavy, duplicated, "
+        "multilingual). quality: 0 (unusable) to 100 (clean). Reply with JSON only."
     ),
     "propose": (
         "You are Aegis. Propose the paid external steps this job needs, only from the "
@@ -123,7 +125,7 @@ class LLMModel:
             text = ""
             try:
                 text = self._complete(messages, schema, task, MAX_TOKENS[task], temperature)
-                parsed = answer.model_validate(json.loads(text))
+                parsed = answer.model_validate(json.loads(text, strict=False))
                 if check:
                     check(parsed)
                 return parsed
@@ -155,9 +157,7 @@ class LLMModel:
     def score(self, features: Features, triage: Triage) -> Score:
         user = f"{_features(features)}\nRoute: {triage.route}"
         a = self._ask("score", user, ScoreAnswer, answer_schema(ScoreAnswer))
-        return Score(
-            round(a.complexity, 4), round(a.quality, 4), a.rationale, self.name, self.model_id
-        )
+        return Score(a.complexity / 100, a.quality / 100, a.rationale, self.name, self.model_id)
 
     def propose(self, features: Features, score: Score, job: JobView) -> list[Proposal]:
         needs = spend_needs(features, job)

@@ -143,9 +143,14 @@ class TriageAnswer(_Answer):
     reasons: Annotated[list[Text], Field(min_length=1, max_length=3)]
 
 
+# Whole percent, also as an enum: every constrained decoder enforces an enum, not all
+# enforce minimum/maximum (llama-cpp-python's grammar does not).
+Percent = Annotated[int, Field(ge=0, le=100, json_schema_extra={"enum": list(range(101))})]
+
+
 class ScoreAnswer(_Answer):
-    complexity: Annotated[float, Field(ge=0, le=1)]
-    quality: Annotated[float, Field(ge=0, le=1)]
+    complexity: Percent
+    quality: Percent
     rationale: Text
 
 
