@@ -64,6 +64,12 @@ class AegisSettings(BaseSettings):
     max_source_bytes: int = 200 * 1024 * 1024
     allow_insecure_sources: bool = False
     cors_origins: tuple[str, ...] = DEFAULT_CORS_ORIGINS
+    gate_poll_s: float = Field(
+        default=5.0, gt=0, description="How often the human gate re-reads a job's tickets."
+    )
+    gate_timeout_s: float = Field(
+        default=86400.0, gt=0, description="How long the gate waits before rejecting as timed out."
+    )
 
     @field_validator("admin_key")
     @classmethod
