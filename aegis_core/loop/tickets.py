@@ -382,9 +382,12 @@ def _payment_intent(client: stripe.StripeClient | None, info: TicketInfo) -> dic
     cents = int((info.amount * 100).to_integral_value())
     local = {"stripe_pi_id": f"pi_local_test_{info.id}", "payment": "local_test"}
     if client is None:
-        return {**local, "note": "no Stripe key set: local test id, no funds move"}
+        return {**local, "payment_note": "no Stripe key set: local test id, no funds move"}
     if cents < STRIPE_MIN_CENTS:
-        return {**local, "note": "below Stripe's minimum charge: local test id, no funds move"}
+        return {
+            **local,
+            "payment_note": "below Stripe's minimum charge: local test id, no funds move",
+        }
     try:
         intent = client.v1.payment_intents.create(
             params={
