@@ -66,3 +66,18 @@ def _isolated_settings(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def llama_base_url() -> Iterator[str]:
+    """A real llama.cpp OpenAI-compatible server (SmolLM2-135M); base URL ending in /v1.
+    Under `CI=true` a missing server is a failure, never a skip."""
+    from tests.utils.llama_server import llama_server, missing
+
+    reason = missing()
+    if reason:
+        if IN_CI:
+            pytest.fail(f"the llama.cpp server is required under CI=true: {reason}")
+        pytest.skip(reason)
+    with llama_server() as url:
+        yield url

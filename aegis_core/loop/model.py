@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from aegis_core.loop.features import Features
 
@@ -124,18 +124,23 @@ class AegisModel(Protocol):
 # Structured answers of a language model. Bounded strings and lists keep answers short
 # (and bound a constrained decoder); `answer_schema` narrows enums to what is allowed.
 
-Text = Annotated[str, Field(min_length=1, max_length=300)]
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("blank text")
+    return value
+
+
+def text(max_length: int) -> Any:
+    """A non-blank string of at most max_length characters (the length is in the schema)."""
+    return Annotated[str, Field(min_length=1, max_length=max_length), AfterValidator(_not_blank)]
+
+
+Text = text(300)
 
 
 class _Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-    @field_validator("*")
-    @classmethod
-    def _not_blank(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
-            raise ValueError("blank text")
-        return value
 
 
 class TriageAnswer(_Answer):
@@ -165,8 +170,8 @@ class ProposalsAnswer(_Answer):
 
 
 class QAPairAnswer(_Answer):
-    question: Annotated[str, Field(min_length=1, max_length=200)]
-    answer: Annotated[str, Field(min_length=1, max_length=800)]
+    question: text(200)
+    answer: text(800)
 
 
 class QAAnswer(_Answer):

@@ -86,7 +86,7 @@ class RulesModel:
                 "ocr_then_refine",
                 [f"{f.pages_without_text} of {f.pages} PDF pages have no text layer", *notes],
             )
-        return self._triage("refine", [f"{f.samples} samples with a text layer", *notes])
+        return self._triage("refine", [f"{f.samples} parsed samples to refine", *notes])
 
     def _triage(self, route: str, reasons: list[str]) -> Triage:
         return Triage(route, reasons, self.name, self.model_id)
