@@ -16,6 +16,7 @@ and priced spend kinds.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -41,6 +42,7 @@ from aegis_core.loop.model import (
     spend_needs,
 )
 
+log = logging.getLogger(__name__)
 A = TypeVar("A", bound=BaseModel)
 Messages = list[dict[str, str]]
 
@@ -139,6 +141,7 @@ class LLMModel:
                 reason = f"answer does not match the schema: {where}: {first['msg']}"
             except ValueError as exc:
                 reason = f"answer rejected: {exc}"
+            log.warning("%s %s attempt %d failed: %s", self.name, task, attempt + 1, reason)
         raise ModelError(self.name, task, reason, self.retries + 1)
 
     def triage(self, features: Features) -> Triage:
