@@ -54,7 +54,7 @@ class AegisSettings(BaseSettings):
     model_backoff_s: float = Field(default=0.5, ge=0)
     model_engine_dir: Path | None = None
     model_api_key: str | None = None
-    model_response_format: Literal["json_schema", "json_object"] = "json_schema"
+    model_response_format: Literal["json_schema", "json_object", "json"] = "json_schema"
     signing_key_path: Path | None = Field(
         default=None, description="Ed25519 signing key; default <home>/keys/signing.key."
     )

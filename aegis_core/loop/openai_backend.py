@@ -6,7 +6,8 @@ schema in one of two request dialects (`response_format`):
 - "json_schema": {"type": "json_schema", "json_schema": {"name", "schema"}} (OpenAI,
   trtllm-serve, vLLM, llama-server);
 - "json_object": {"type": "json_object", "schema": ...} (llama-cpp-python's server, which
-  refuses the first).
+  refuses the first);
+- "json": {"type": "json", "schema": ...} (trtllm-serve releases before "json_schema").
 Retryable: timeouts (no answer within timeout_s), connection errors, HTTP 408/429/5xx, a
 body that is not a chat.completion, an answer cut off at max_tokens. Other HTTP errors
 (400, 401, 404...) cannot improve by asking again: they raise `ModelError` at once.
@@ -21,7 +22,7 @@ import httpx
 from aegis_core.loop.llm import LLMModel, Messages, Retryable
 from aegis_core.loop.model import ModelError
 
-RESPONSE_FORMATS = ("json_schema", "json_object")
+RESPONSE_FORMATS = ("json_schema", "json_object", "json")
 RETRY_STATUS = {408, 429}
 
 
@@ -55,8 +56,8 @@ class OpenAIModel(LLMModel):
         self._client.close()
 
     def _format(self, schema: dict[str, Any], task: str) -> dict[str, Any]:
-        if self.response_format == "json_object":
-            return {"type": "json_object", "schema": schema}
+        if self.response_format in ("json_object", "json"):
+            return {"type": self.response_format, "schema": schema}
         return {"type": "json_schema", "json_schema": {"name": task, "schema": schema}}
 
     def _complete(

@@ -81,15 +81,15 @@ def test_routes_the_data_rules_out_are_not_offered() -> None:
     assert schema["properties"]["route"]["enum"] == ["refine", "halt"]
 
 
-def test_json_object_dialect_for_llama_cpp_python() -> None:
+@pytest.mark.parametrize("dialect", ["json_object", "json"])
+def test_schema_dialects_of_other_servers(dialect: str) -> None:
+    """llama-cpp-python's server (json_object) and older trtllm-serve (json) take the schema
+    beside the type."""
     with fake_chat_server(Reply(SCORE)) as server:
-        model(server.url, response_format="json_object").score(FEATURES, Triage("refine", ["x"]))
+        model(server.url, response_format=dialect).score(FEATURES, Triage("refine", ["x"]))
     fmt = server.requests[0]["response_format"]
-    assert fmt["type"] == "json_object" and fmt["schema"]["required"] == [
-        "complexity",
-        "quality",
-        "rationale",
-    ]
+    assert fmt["type"] == dialect
+    assert fmt["schema"]["required"] == ["complexity", "quality", "rationale"]
 
 
 @pytest.mark.parametrize(
