@@ -20,9 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aegis_core import audit, customers
-from aegis_core.db.models import AuditCertificate, Job, Payment, SpendTicket
+from aegis_core.db.models import AuditCertificate, Job, Payment
 from aegis_core.errors import AuthError, NotFound, ValidationError
 from aegis_core.jobs import create_job
+from aegis_core.loop import tickets as spend
 from aegis_core.payments import CURRENCY, FLAT_FEE_CENTS
 from aegis_core.payments.checkout import CheckoutSession, create_session
 from aegis_core.settings import AegisSettings
@@ -148,9 +149,6 @@ def authorize_read(
 
 def job_view(session: Session, job: Job, base_url: str) -> dict[str, Any]:
     """What a customer sees of their job: status, gate state, ledger, links."""
-    tickets = session.scalars(
-        select(SpendTicket).where(SpendTicket.job_id == job.id).order_by(SpendTicket.created_at)
-    ).all()
     payment = session.scalar(select(Payment).where(Payment.job_id == job.id))
     certificate = session.scalar(select(AuditCertificate).where(AuditCertificate.job_id == job.id))
     base = base_url.rstrip("/")
@@ -172,18 +170,7 @@ def job_view(session: Session, job: Job, base_url: str) -> dict[str, Any]:
         "complexity_score": job.complexity_score,
         "estimated_cost": None if job.estimated_cost is None else str(job.estimated_cost),
         "paid": payment is not None,
-        "gate": {
-            "tickets": [
-                {
-                    "id": t.id,
-                    "amount": str(t.amount),
-                    "description": t.description,
-                    "status": t.status,
-                }
-                for t in tickets
-            ],
-            "awaiting_approval": sum(t.status == "proposed" for t in tickets),
-        },
+        "gate": spend.gate_view(session, job.id),
         "dataset": job.dataset,
         "links": links,
         "created_at": job.created_at.isoformat(),

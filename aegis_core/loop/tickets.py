@@ -186,14 +186,25 @@ def gate_state(tickets: Sequence[SpendTicket | Mapping[str, Any]]) -> str:
     return "approved"
 
 
+PUBLIC_EXECUTION_KEYS = ("mode", "note", "payment", "payment_note")
+
+
 def gate_view(session: Session, job_id: str) -> dict[str, Any]:
-    """The `gate` block of a job's view: its state and every ticket it ever had."""
+    """The `gate` block of a customer's job view: its state and every ticket it ever had
+    (of an execution's record only what it was, not the executor's internals)."""
     current = current_tickets(session, job_id)
-    everything = job_tickets(session, job_id)
+    views = []
+    for ticket in job_tickets(session, job_id):
+        view = ticket_view(ticket)
+        if view["execution"] is not None:
+            view["execution"] = {
+                k: v for k, v in view["execution"].items() if k in PUBLIC_EXECUTION_KEYS
+            }
+        views.append(view)
     return {
         "state": gate_state(current),
         "awaiting_approval": sum(t.status == T.PROPOSED for t in current),
-        "tickets": [ticket_view(t) for t in everything],
+        "tickets": views,
     }
 
 

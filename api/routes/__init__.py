@@ -1,6 +1,6 @@
 """One module per resource; `ROUTERS` is what `api.main` mounts."""
 
-from api.routes import checkout, customer, governance, health, jobs, webhooks
+from api.routes import checkout, customer, gate, governance, health, jobs, webhooks
 
 ROUTERS = [
     health.router,
@@ -9,4 +9,5 @@ ROUTERS = [
     jobs.router,
     webhooks.router,
     checkout.router,
+    gate.router,
 ]
