@@ -8,7 +8,6 @@ out; everything a conformance test can observe is decided here.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ from aegis_core.db.session import Database
 from aegis_core.errors import AegisError, AuthError, RateLimited, ValidationError
 from aegis_core.governance import evaluate, parse_evaluate, parse_risk_check, risk_check
 from aegis_core.group_commit import GroupCommitter
+from aegis_core.input_policy import JsonBody, read_json
 
 SANDBOX_DAILY_LIMIT = 10
 PRINCIPAL_CACHE_SECONDS = 10.0
@@ -48,15 +48,16 @@ class CallContext:
         }
 
 
-def parse_json_body(raw: bytes, *, empty_as: Any = None) -> Any:
-    if not raw.strip():
+def parse_json_body(raw: bytes | JsonBody, *, empty_as: Any = None) -> Any:
+    """The body's JSON value under the input policy (already parsed when the edge did)."""
+    body = raw if isinstance(raw, JsonBody) else read_json(raw)
+    if body.empty:
         if empty_as is not None:
             return empty_as
         raise ValidationError("Invalid JSON body: the body is empty")
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"Invalid JSON body: {exc}") from None
+    if body.error is not None:
+        raise ValidationError(f"Invalid JSON body: {body.error}")
+    return body.value
 
 
 def _now_iso(now: datetime) -> str:
@@ -175,7 +176,7 @@ async def _principal(db: Database, authorization: str | None) -> Principal:
 
 
 async def evaluate_request(
-    db: Database, ctx: CallContext, authorization: str | None, raw: bytes
+    db: Database, ctx: CallContext, authorization: str | None, raw: bytes | JsonBody
 ) -> dict[str, Any]:
     """POST /evaluate: the decision is durable (and audited) before the response."""
     principal = await _principal(db, authorization)
@@ -214,7 +215,9 @@ async def evaluate_request(
     return {**new.decision, **ctx.identity(), "_request_id": ctx.request_id}
 
 
-def sandbox_request(db: Database, ctx: CallContext, client_ip: str, raw: bytes) -> dict[str, Any]:
+def sandbox_request(
+    db: Database, ctx: CallContext, client_ip: str, raw: bytes | JsonBody
+) -> dict[str, Any]:
     """POST /sandbox/evaluate: no key, 10 per IP per UTC day, nothing persisted or audited."""
     inp = parse_evaluate(parse_json_body(raw, empty_as={}))
     now = datetime.now(UTC)
@@ -247,7 +250,7 @@ def sandbox_request(db: Database, ctx: CallContext, client_ip: str, raw: bytes) 
 
 
 def risk_check_request(
-    db: Database, ctx: CallContext, authorization: str | None, raw: bytes
+    db: Database, ctx: CallContext, authorization: str | None, raw: bytes | JsonBody
 ) -> dict[str, Any]:
     """POST /risk-check: a plain comparison, no gates and no audit trail."""
     admit(db, ctx, authorization)

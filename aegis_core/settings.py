@@ -64,6 +64,12 @@ class AegisSettings(BaseSettings):
     max_source_bytes: int = 200 * 1024 * 1024
     allow_insecure_sources: bool = False
     cors_origins: tuple[str, ...] = DEFAULT_CORS_ORIGINS
+    max_body_bytes: int = Field(
+        default=1024 * 1024, gt=0, description="Largest request body the API reads (else 413)."
+    )
+    max_json_depth: int = Field(
+        default=32, gt=0, le=500, description="Deepest nesting of arrays/objects in a JSON body."
+    )
     gate_poll_s: float = Field(
         default=5.0, gt=0, description="How often the human gate re-reads a job's tickets."
     )

@@ -6,7 +6,6 @@ primary key of the dedupe, so a redelivery is acknowledged and stores nothing.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 from pathlib import Path
@@ -18,9 +17,12 @@ from sqlalchemy.orm import Session
 
 from aegis_core.db.models import StripeEvent
 from aegis_core.errors import ValidationError
+from aegis_core.input_policy import read_json
 from aegis_core.settings import AegisSettings
 
 TOLERANCE_SECONDS = 300
+MAX_EVENT_ID = 255  # Stripe's documented maximum id length; the column's width
+MAX_EVENT_TYPE = 100  # the column's width; Stripe's longest event types are about 60
 
 
 def webhook_secret(settings: AegisSettings) -> str:
@@ -48,9 +50,24 @@ def verify(payload: bytes, signature_header: str | None, secret: str) -> dict[st
         raise ValidationError(f"invalid Stripe signature: {exc.user_message or exc}") from None
     except ValueError as exc:
         raise ValidationError(f"malformed Stripe event: {exc}") from None
-    body = json.loads(payload)
-    if not isinstance(body, dict) or not body.get("id") or not body.get("type"):
-        raise ValidationError("malformed Stripe event: id and type are required")
+    except RecursionError:  # the library parses the payload before we do
+        raise ValidationError("malformed Stripe event: nested too deeply") from None
+    parsed = read_json(payload)  # hostile content is refused even off the HTTP edge
+    if parsed.error is not None:
+        raise ValidationError(f"malformed Stripe event: {parsed.error}")
+    return _event_shape(parsed.value)
+
+
+def _event_shape(body: Any) -> dict[str, Any]:
+    """What `store` relies on: an object whose `id` and `type` are strings that fit."""
+    if not isinstance(body, dict):
+        raise ValidationError("malformed Stripe event: the payload must be a JSON object")
+    for name, limit in (("id", MAX_EVENT_ID), ("type", MAX_EVENT_TYPE)):
+        value = body.get(name)
+        if not isinstance(value, str) or not value:
+            raise ValidationError(f"malformed Stripe event: {name} must be a non-empty string")
+        if len(value) > limit:
+            raise ValidationError(f"malformed Stripe event: {name} is longer than {limit}")
     return body
 
 

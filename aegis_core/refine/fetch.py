@@ -1,25 +1,27 @@
 """Fetching a customer's source URL without letting it reach inside our network.
 
-Every hop (the URL and each redirect) is resolved here, every address it resolves to
-must be globally routable, and the connection is made to the address we vetted (the
-name is kept for the Host header, SNI and certificate checks), so DNS cannot be
-re-pointed between the check and the connect. Bytes stream to disk under a size cap
-while their SHA-256 is computed; nothing is held in memory.
+Every hop (the URL and each redirect) is parsed as a browser would and resolved here;
+every address it resolves to must be globally reachable (`addresses`), and the connection
+is made to the address we vetted (the name is kept for the Host header, SNI and
+certificate checks), so DNS cannot be re-pointed between the check and the connect.
+Orders are vetted by the same `check_source` when they are placed. Bytes stream to disk
+under a size cap while their SHA-256 is computed; nothing is held in memory.
 """
 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
+import ada_url
 import httpx
 
 from aegis_core.errors import SourceRefused
+from aegis_core.refine.addresses import refusal_reason
 
 Resolver = Callable[[str, int], list[str]]
 MAX_REDIRECTS = 5
@@ -38,70 +40,83 @@ class FetchResult:
 
 
 def system_resolver(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to, in the system's order of preference."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise SourceRefused(f"cannot resolve host {host!r}: {exc.strerror}") from None
-    return sorted({info[4][0] for info in infos})
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise SourceRefused(f"cannot resolve host {host!r}: {reason}") from None
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def refusal_reason(address: str) -> str | None:
-    """Why an address may not be fetched from, or None when it is public."""
-    ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    for label, flag in (
-        ("loopback", ip.is_loopback),
-        ("link-local", ip.is_link_local),
-        ("multicast", ip.is_multicast),
-        ("unspecified", ip.is_unspecified),
-        ("private", ip.is_private),
-        ("reserved", ip.is_reserved),
-    ):
-        if flag:
-            return f"{label} address {ip}"
-    if not ip.is_global:  # shared (100.64/10), documentation, benchmarking, ...
-        return f"non-public address {ip}"
-    return None
+@dataclass(frozen=True)
+class Target:
+    """One vetted hop: the URL as a browser reads it and the address to connect to."""
+
+    url: str
+    scheme: str
+    host: str  # ASCII (IDNA); an IPv6 literal in brackets
+    host_header: str
+    address: str
+    is_ip: bool
+
+
+def check_source(
+    url: str,
+    *,
+    allow_insecure: bool,
+    resolver: Resolver = system_resolver,
+    allow_addresses: frozenset[str] = frozenset(),
+) -> Target | None:
+    """Refuse (`SourceRefused`) a source that can never be fetched: one rule for order
+    creation and every fetch hop. None for a file:// source (development mode only)."""
+    if urlsplit(url).scheme.lower() == "file":
+        if not allow_insecure:
+            raise SourceRefused(
+                "file:// sources are only accepted in development mode; use an https URL"
+            )
+        return None
+    return _vet(
+        url, allow_insecure=allow_insecure, resolver=resolver, allow_addresses=allow_addresses
+    )
 
 
 def _vet(
     url: str, *, allow_insecure: bool, resolver: Resolver, allow_addresses: frozenset[str]
-) -> tuple[str, str, int]:
-    """(scheme, vetted address, port) for one hop, or `SourceRefused`."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
+) -> Target:
+    """Parse `url` as a browser would (WHATWG URL: 0x7f000001, 127.1 and 2130706433 are
+    127.0.0.1; IDNA; percent-decoded hosts), then vet every address its host resolves to."""
+    try:
+        parsed = ada_url.URL(url)
+    except ValueError:
+        raise SourceRefused("source URL is malformed or has no valid host") from None
+    scheme = parsed.protocol.removesuffix(":")
     if scheme not in (("https", "http") if allow_insecure else ("https",)):
         raise SourceRefused(f"only https sources are accepted, not {scheme or 'no'} scheme")
-    if parts.username or parts.password:
+    if parsed.username or parsed.password:
         raise SourceRefused("source URLs must not carry credentials")
-    host = parts.hostname
+    host = parsed.hostname
     if not host:
         raise SourceRefused("source URL has no host")
-    port = parts.port or (443 if scheme == "https" else 80)
-    addresses = [host] if _is_ip(host) else resolver(host, port)
+    port = int(parsed.port) if parsed.port else (443 if scheme == "https" else 80)
+    is_ip = parsed.host_type != ada_url.HostType.DEFAULT
+    addresses = [host.strip("[]")] if is_ip else resolver(host, port)
     if not addresses:
         raise SourceRefused(f"host {host!r} resolves to no address")
     for address in addresses:
-        reason = None if address in allow_addresses else refusal_reason(address)
+        try:
+            reason = None if address in allow_addresses else refusal_reason(address)
+        except ValueError:
+            reason = f"{address!r} is not an IP address"
         if reason:
-            raise SourceRefused(f"refused {host}: it resolves to a {reason}")
-    return scheme, addresses[0], port
+            raise SourceRefused(f"refused {host}: {reason}")
+    href = ada_url.replace_url(parsed.href, hash="")
+    return Target(href, scheme, host, parsed.host, addresses[0], is_ip)
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-        return True
-    except ValueError:
-        return False
-
-
-def _pinned(url: str, address: str) -> str:
-    parts = urlsplit(url)
-    literal = f"[{address}]" if ":" in address else address
-    netloc = f"{literal}:{parts.port}" if parts.port else literal
-    return urlunsplit(parts._replace(netloc=netloc))
+def _pinned(target: Target) -> str:
+    literal = f"[{target.address}]" if ":" in target.address else target.address
+    return ada_url.replace_url(target.url, hostname=literal)
 
 
 def _write_stream(chunks, dest: Path, max_bytes: int) -> tuple[int, str]:
@@ -136,27 +151,29 @@ def fetch(
     """Stream `url` to `dest`. `allow_insecure` (a dev setting) also permits http:// and
     file://; `allow_addresses` exempts exact addresses (tests run a server on loopback)."""
     if urlsplit(url).scheme.lower() == "file":
-        if not allow_insecure:
-            raise SourceRefused("file:// sources are only accepted in development mode")
+        check_source(url, allow_insecure=allow_insecure)  # development mode only
         return _fetch_file(url, dest, max_bytes)
     current = url
     with httpx.Client(timeout=TIMEOUT, follow_redirects=False, trust_env=False) as client:
         for _ in range(MAX_REDIRECTS + 1):
-            scheme, address, _ = _vet(
+            target = _vet(
                 current,
                 allow_insecure=allow_insecure,
                 resolver=resolver,
                 allow_addresses=allow_addresses,
             )
-            host = urlsplit(current).hostname or ""
+            current = target.url
             headers = {
-                "Host": urlsplit(current).netloc.rpartition("@")[2],
+                "Host": target.host_header,
                 "User-Agent": USER_AGENT,
                 "Accept-Encoding": "identity",
             }
-            extensions = {"sni_hostname": host} if scheme == "https" and not _is_ip(host) else {}
+            sni = target.scheme == "https" and not target.is_ip
             request = client.build_request(
-                "GET", _pinned(current, address), headers=headers, extensions=extensions
+                "GET",
+                _pinned(target),
+                headers=headers,
+                extensions={"sni_hostname": target.host} if sni else {},
             )
             try:
                 response = client.send(request, stream=True)
@@ -167,7 +184,10 @@ def fetch(
                     location = response.headers.get("location")
                     if not location:
                         raise SourceRefused("redirect without a Location header")
-                    current = urljoin(current, location)
+                    try:
+                        current = ada_url.join_url(current, location)
+                    except ValueError:
+                        raise SourceRefused(f"redirect to a malformed URL: {location!r}") from None
                     continue
                 if response.status_code != 200:
                     raise SourceRefused(f"source answered HTTP {response.status_code}")
