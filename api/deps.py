@@ -33,7 +33,8 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def require_admin(
-    settings: SettingsDep, x_admin_key: Annotated[str | None, Header()] = None
+    settings: SettingsDep,
+    x_admin_key: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> str:
     """Operator routes: `X-Admin-Key` compared in constant time; disabled when unset."""
     expected = settings.admin_key

@@ -6,12 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 from aegis_core.db import migrate
 from aegis_core.settings import get_settings
+from api import openapi
 from api.errors import install_error_handlers
-from api.middleware import AEGIS_VERSION, AegisHeadersMiddleware
+from api.input_policy import InputPolicyMiddleware
+from api.middleware import AEGIS_VERSION, AegisHeadersMiddleware, JSONCORSMiddleware
 from api.routes import ROUTERS
 
 VERCEL_PREVIEWS = r"https://[A-Za-z0-9-]+\.vercel\.app"
@@ -24,20 +26,46 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     yield
 
 
+class AegisAPI(FastAPI):
+    """FastAPI with the headers and CORS layers outside Starlette's error middleware, so
+    even a 500 carries the `X-AEGIS-*` and CORS headers."""
+
+    cors_origins: tuple[str, ...] = ()
+
+    def build_middleware_stack(self) -> ASGIApp:
+        inner = super().build_middleware_stack()
+        cors = JSONCORSMiddleware(
+            inner,
+            allow_origins=list(self.cors_origins),
+            allow_origin_regex=VERCEL_PREVIEWS,
+            allow_methods=["POST", "GET", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Content-Type", "Authorization", "X-Api-Key"],
+        )
+        return AegisHeadersMiddleware(cors)
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
-    app = FastAPI(title="Aegis Refine", version=AEGIS_VERSION, lifespan=lifespan)
+    app = AegisAPI(
+        title="Aegis Refine",
+        version=AEGIS_VERSION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        description="Governed dataset refinery and the AEGIS governance API. Every error "
+        'answers `{"error": "..."}`; every response carries `X-AEGIS-Version`, '
+        "`X-AEGIS-Request-Id` and `X-AEGIS-Tenant`.",
+    )
+    app.cors_origins = tuple(settings.cors_origins)
     for router in ROUTERS:
         app.include_router(router)
     install_error_handlers(app)
+    openapi.install(app)
     app.add_middleware(
-        CORSMiddleware,
-        allow_origins=list(settings.cors_origins),
-        allow_origin_regex=VERCEL_PREVIEWS,
-        allow_methods=["POST", "GET", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Content-Type", "Authorization", "X-Api-Key"],
+        InputPolicyMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_depth=settings.max_json_depth,
     )
-    app.add_middleware(AegisHeadersMiddleware)
     return app
 
 

@@ -1,12 +1,19 @@
-"""Headers on every response: version, request id and tenant (pure ASGI, no per-call task)."""
+"""The outermost layers: headers on every response, a JSON 500 for anything that escapes,
+and CORS whose refusals answer JSON too (pure ASGI, no per-call task)."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("aegis.api")
 
 try:
     AEGIS_VERSION = version("aegis-refine")
@@ -16,7 +23,13 @@ except PackageNotFoundError:  # running from a source tree without an install
 
 class AegisHeadersMiddleware:
     """Sets `X-AEGIS-Version`, `-Request-Id`, `-Tenant`, and the customer headers that
-    authentication leaves in `scope["state"]["aegis_headers"]`."""
+    authentication leaves in `scope["state"]["aegis_headers"]`.
+
+    It is the outermost layer, so an exception that escapes everything inside (Starlette's
+    error middleware answers 500 and then re-raises, which makes the server drop the
+    connection) ends here: answered as `{"error": "internal error"}` if nothing was sent
+    yet, swallowed if the 500 already went out, so a keep-alive connection survives.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -44,4 +57,41 @@ class AegisHeadersMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        started = False
+        done = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started, done
+            if message["type"] == "http.response.start":
+                started = True
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                done = True
+            await send_with_headers(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except Exception:
+            if done:  # the error handler already answered (and logged) it
+                return
+            if started:  # a response cut short: only closing the connection is honest
+                raise
+            log.exception("unhandled error outside the routes")
+            response = JSONResponse({"error": "internal error"}, status_code=500)
+            await response(scope, receive, send_with_headers)
+
+
+class JSONCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, except that a refused preflight answers `{"error": ...}` like
+    every other 4xx (Starlette answers it in plain text)."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        headers = {
+            k: v
+            for k, v in response.headers.items()
+            if k.lower() not in ("content-type", "content-length")
+        }
+        message = bytes(response.body).decode()
+        return JSONResponse({"error": message}, status_code=response.status_code, headers=headers)

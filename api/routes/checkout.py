@@ -11,6 +11,7 @@ from aegis_core.db.models import Job
 from aegis_core.errors import NotFound
 from aegis_core.payments import CURRENCY, FLAT_FEE_CENTS, local, webhooks
 from api.deps import DatabaseDep, SettingsDep
+from api.openapi import errors
 from api.routes.webhooks import receive
 
 router = APIRouter(prefix="/checkout", tags=["checkout"])
@@ -40,7 +41,9 @@ def _local_job(db: DatabaseDep, settings: SettingsDep, job_id: str) -> Job:
         return job
 
 
-@router.get("/{job_id}", response_class=HTMLResponse)
+@router.get(
+    "/{job_id}", response_class=HTMLResponse, operation_id="show_checkout", responses=errors(404)
+)
 def show(job_id: str, db: DatabaseDep, settings: SettingsDep) -> HTMLResponse:
     """The order summary with a Pay button."""
     job = _local_job(db, settings, job_id)
@@ -63,7 +66,9 @@ def show(job_id: str, db: DatabaseDep, settings: SettingsDep) -> HTMLResponse:
     )
 
 
-@router.post("/{job_id}/pay", response_class=HTMLResponse)
+@router.post(
+    "/{job_id}/pay", response_class=HTMLResponse, operation_id="pay_checkout", responses=errors(404)
+)
 def pay(job_id: str, db: DatabaseDep, settings: SettingsDep) -> HTMLResponse:
     """Emit the signed `checkout.session.completed` through the webhook path."""
     job = _local_job(db, settings, job_id)

@@ -12,10 +12,13 @@ from aegis_core.db.session import Database
 from aegis_core.errors import ValidationError
 from aegis_core.evaluations import CallContext, admit
 from api.deps import DatabaseDep
-from api.routes.governance import AuthHeader, call
+from api.openapi import errors, ok
+from api.routes.governance import CUSTOMER, AuthHeader, call
+from api.schemas import DecisionList, DecisionRecord
 
 router = APIRouter(prefix="/customer", tags=["customer"])
-OptionalStr = Annotated[str | None, Query()]
+Month = Annotated[str | None, Query(description="YYYY-MM; default the current month.")]
+CSV = {"text/csv": {"schema": {"type": "string"}}}
 
 
 def _list(
@@ -69,25 +72,38 @@ def _get(
     return {**record, "_customer_id": principal.customer_id, "_request_id": ctx.request_id}
 
 
-@router.get("/decisions")
+@router.get(
+    "/decisions",
+    response_model=None,
+    responses={200: ok(DecisionList), **errors(403, 429)},
+    openapi_extra=CUSTOMER,
+)
 async def list_decisions(
     request: Request,
     db: DatabaseDep,
     authorization: AuthHeader = None,
-    month: OptionalStr = None,
-    limit: OptionalStr = None,
+    month: Month = None,
+    limit: Annotated[str | None, Query(description="1 to 200; default 50.")] = None,
 ) -> JSONResponse:
     """This customer's decisions for a month, newest first."""
     return JSONResponse(await call(request, _list, db, authorization, month, limit))
 
 
-@router.get("/decisions/export")
+@router.get(
+    "/decisions/export",
+    response_model=None,
+    responses={
+        200: {**ok(DecisionList, "JSON, or CSV with format=csv"), "content": CSV},
+        **errors(403, 429),
+    },
+    openapi_extra=CUSTOMER,
+)
 async def export_decisions(
     request: Request,
     db: DatabaseDep,
     authorization: AuthHeader = None,
-    format: OptionalStr = None,
-    month: OptionalStr = None,
+    format: Annotated[str | None, Query(description="json (default) or csv.")] = None,
+    month: Month = None,
 ) -> Response:
     """The whole month as JSON or CSV, for compliance reporting."""
     fmt, payload = await call(request, _export, db, authorization, format, month)
@@ -101,13 +117,18 @@ async def export_decisions(
     return JSONResponse(payload)
 
 
-@router.get("/decisions/{decision_id}")
+@router.get(
+    "/decisions/{decision_id}",
+    response_model=None,
+    responses={200: ok(DecisionRecord), **errors(403, 404, 429)},
+    openapi_extra=CUSTOMER,
+)
 async def get_decision(
     request: Request,
     decision_id: str,
     db: DatabaseDep,
     authorization: AuthHeader = None,
-    month: OptionalStr = None,
+    month: Month = None,
 ) -> JSONResponse:
     """One decision in full, with its input context and audit hash."""
     return JSONResponse(await call(request, _get, db, authorization, decision_id, month))

@@ -15,10 +15,23 @@ from aegis_core.evaluations import CallContext
 from aegis_core.governance import health_check
 from aegis_core.settings import get_settings
 from api.deps import DatabaseDep
+from api.input_policy import body_of
 from api.middleware import AEGIS_VERSION
+from api.openapi import bearer_auth, body, errors, ok
+from api.schemas import (
+    Decision,
+    EvaluateRequest,
+    Health,
+    RiskCheckRequest,
+    RiskCheckResult,
+    SandboxDecision,
+    SandboxLimitBody,
+)
 
 router = APIRouter(tags=["governance"])
-AuthHeader = Annotated[str | None, Header(alias="Authorization")]
+# Documented as the `customerKey` security scheme rather than as a parameter.
+AuthHeader = Annotated[str | None, Header(alias="Authorization", include_in_schema=False)]
+CUSTOMER = bearer_auth("customerKey")
 
 
 def context(request: Request) -> CallContext:
@@ -48,36 +61,66 @@ def identity_headers(ctx: CallContext) -> dict[str, str]:
     return headers
 
 
-@router.post("/evaluate")
-async def evaluate(request: Request, db: DatabaseDep, authorization: AuthHeader = None):
+@router.post(
+    "/evaluate",
+    response_model=None,
+    responses={200: ok(Decision, "The decision (whatever its status)"), **errors(403, 429)},
+    openapi_extra={**body(EvaluateRequest, required=False), **CUSTOMER},
+)
+async def evaluate(
+    request: Request, db: DatabaseDep, authorization: AuthHeader = None
+) -> JSONResponse:
     """Evaluate a proposal through the six gates; persisted and audited."""
     ctx = context(request)
     try:
-        payload = await evaluations.evaluate_request(db, ctx, authorization, await request.body())
+        payload = await evaluations.evaluate_request(db, ctx, authorization, await body_of(request))
     finally:
         request.state.aegis_headers = identity_headers(ctx)
     return JSONResponse(payload)
 
 
-@router.post("/sandbox/evaluate")
-async def sandbox_evaluate(request: Request, db: DatabaseDep):
+SANDBOX_429 = {
+    429: {"model": SandboxLimitBody, "description": "10 sandbox evaluations per IP per day."}
+}
+
+
+@router.post(
+    "/sandbox/evaluate",
+    response_model=None,
+    responses={200: ok(SandboxDecision), **errors(overrides=SANDBOX_429)},
+    openapi_extra=body(EvaluateRequest, required=False),
+)
+async def sandbox_evaluate(request: Request, db: DatabaseDep) -> JSONResponse:
     """Evaluate without a key: 10 per IP per day, never persisted."""
     client_ip = request.client.host if request.client else "unknown"
     return JSONResponse(
-        await call(request, evaluations.sandbox_request, db, client_ip, await request.body())
+        await call(request, evaluations.sandbox_request, db, client_ip, await body_of(request))
     )
 
 
-@router.post("/risk-check")
-async def risk_check(request: Request, db: DatabaseDep, authorization: AuthHeader = None):
+@router.post(
+    "/risk-check",
+    response_model=None,
+    responses={200: ok(RiskCheckResult), **errors(403, 429)},
+    openapi_extra={**body(RiskCheckRequest), **CUSTOMER},
+)
+async def risk_check(
+    request: Request, db: DatabaseDep, authorization: AuthHeader = None
+) -> JSONResponse:
     """Quick `risk_score < threshold` comparison; no gates, no audit trail."""
-    body = await request.body()
-    return JSONResponse(
-        await call(request, evaluations.risk_check_request, db, authorization, body)
-    )
+    raw = await body_of(request)
+    return JSONResponse(await call(request, evaluations.risk_check_request, db, authorization, raw))
 
 
-@router.get("/health")
+@router.get(
+    "/health",
+    response_model=None,
+    responses={
+        200: ok(Health, "Every subsystem is healthy"),
+        503: {"model": Health, "description": "One or more subsystems are degraded"},
+        **errors(),
+    },
+)
 def health(db: DatabaseDep) -> JSONResponse:
     """Per-subsystem checks; 503 when any is degraded."""
     checks: dict[str, dict[str, Any]] = {}

@@ -11,6 +11,8 @@ from aegis_core.db.session import Database
 from aegis_core.payments import webhooks
 from aegis_core.settings import AegisSettings
 from api.deps import DatabaseDep, SettingsDep
+from api.openapi import body, errors, ok
+from api.schemas import StripeEvent, WebhookAck
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
@@ -25,12 +27,20 @@ def receive(
     return {"received": True, "event_id": event["id"], "duplicate": not stored}
 
 
-@router.post("/stripe")
+@router.post(
+    "/stripe",
+    response_model=None,
+    responses={200: ok(WebhookAck, "Stored, or acknowledged as a duplicate"), **errors()},
+    openapi_extra=body(StripeEvent),
+)
 async def stripe_webhook(
     request: Request,
     db: DatabaseDep,
     settings: SettingsDep,
-    stripe_signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
+    stripe_signature: Annotated[
+        str | None,
+        Header(alias="Stripe-Signature", description="Stripe's signature over the raw body."),
+    ] = None,
 ) -> dict[str, object]:
     """Stripe retries and duplicates deliveries: a known event id is acknowledged, not stored."""
     payload = await request.body()
