@@ -82,6 +82,17 @@ def test_spend_above_the_threshold_waits_for_a_person(db: Database) -> None:
     assert audit_entries(db, job_id, "auto_approve") == []
 
 
+def test_the_models_proposals_become_tickets(db: Database) -> None:
+    from aegis_core.loop.model import Proposal as ModelProposal
+
+    job_id = paid_job(db, threshold="0.50")
+    proposal = ModelProposal("ocr", 12, "page", Decimal("0.60"), "12 pages have no text layer")
+    with db.session() as session:
+        [ticket] = tickets.propose(session, session.get(Job, job_id), [proposal])
+        assert (ticket.kind, ticket.units, ticket.amount) == ("ocr", 12, Decimal("0.60"))
+        assert (ticket.status, ticket.description) == ("proposed", "12 pages have no text layer")
+
+
 def test_a_kind_is_not_proposed_twice_unless_it_was_rejected(db: Database) -> None:
     job_id = paid_job(db)
     first = propose(db, job_id, "12.00")
