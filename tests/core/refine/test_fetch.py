@@ -29,6 +29,7 @@ def server() -> Iterator[str]:
                 "/to-data": (301, {"Location": "/data.json"}, b""),
                 "/loop": (302, {"Location": "/loop"}, b""),
                 "/missing": (404, {}, b"no"),
+                "/host": (200, {}, self.headers["Host"].encode()),
             }
             status, headers, body = routes.get(self.path, (404, {}, b""))
             self.send_response(status)
@@ -132,3 +133,69 @@ def test_loopback_allowance_is_exact(tmp_path: Path, server: str) -> None:
     with pytest.raises(SourceRefused, match="Loopback"):
         fetch(f"{server}/data.json", tmp_path / "out", max_bytes=10_000, allow_insecure=True)
 
+
+def _liar(host: str, port: int) -> list[str]:
+    """A resolver that calls every name public: refusals below come from the URL alone."""
+    return ["93.184.215.14"]
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("https://0x7f000001/x", "Loopback"),
+        ("https://127.1/x", "Loopback"),
+        ("https://017700000001/x", "Loopback"),
+        ("https://2130706433/x", "Loopback"),
+        ("https://0177.0.0.1/x", "Loopback"),
+        ("https://0x7f.0.0.1/x", "Loopback"),
+        ("https://127.0.0.1./x", "Loopback"),
+        ("https://%31%32%37.0.0.1/x", "Loopback"),
+        ("https://\uff11\uff12\uff17.\uff10.\uff10.\uff11/x", "Loopback"),
+        ("https://127\u30020\u30020\u30021/x", "Loopback"),
+        ("https://0xa9fea9fe/latest", "Link Local"),
+        ("https://10.0.0.5/x", "Private-Use"),
+        ("https://192.0.0.8/x", "IPv4 dummy address"),
+        ("https://[::ffff:7f00:1]/x", "Loopback"),
+        ("https://[2002:7f00:1::]/x", "Loopback"),
+        ("https://[64:ff9b::a9fe:a9fe]/x", "Link Local"),
+        ("https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/x", "Loopback"),
+        ("https://[5f00::1]/x", "SRv6"),
+        ("https://08.0.0.1/x", "malformed"),
+        ("https://1.2.3.4.5/x", "malformed"),
+        ("https://[fe80::1%25eth0]/x", "malformed"),
+    ],
+)
+def test_numeric_and_encoded_hosts_are_read_as_a_browser_reads_them(
+    tmp_path: Path, url: str, fragment: str
+) -> None:
+    with pytest.raises(SourceRefused, match=fragment):
+        fetch(url, tmp_path / "out", max_bytes=1000, resolver=_liar)
+
+
+def test_names_are_resolved_in_their_ascii_form(tmp_path: Path) -> None:
+    asked: list[str] = []
+
+    def resolver(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return ["127.0.0.1"]
+
+    for url in ("https://Ex%41mple.COM/x", "https://b\u00fccher.example:8443/x"):
+        with pytest.raises(SourceRefused, match="Loopback"):
+            fetch(url, tmp_path / "out", max_bytes=1000, resolver=resolver)
+    assert asked == ["example.com", "xn--bcher-kva.example"]
+
+
+def test_connects_to_the_vetted_address_and_sends_the_name(tmp_path: Path, server: str) -> None:
+    port = server.rsplit(":", 1)[1]
+
+    def resolver(host: str, _: int) -> list[str]:
+        return ["127.0.0.1"] if host == "data.example" else []
+
+    result = _local(f"http://Data.Example:{port}/host", tmp_path / "out", resolver=resolver)
+    assert result.path.read_bytes() == f"data.example:{port}".encode()
+    assert result.final_url == f"http://data.example:{port}/host"
+
+
+def test_unresolvable_host_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SourceRefused, match="cannot resolve host"):
+        fetch("https://no-such-host.invalid/x", tmp_path / "out", max_bytes=1000)
