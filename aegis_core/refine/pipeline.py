@@ -13,15 +13,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from aegis_core.refine import clean, pii, quality
 from aegis_core.refine.dedup import Deduplicator
 from aegis_core.refine.formats import InvalidRow, conversation_turns, document_turns, to_row
-from aegis_core.refine.records import Sample
+from aegis_core.refine.records import Sample, Turn
 
 DEFAULT_QUALITY_THRESHOLD = 0.5
 PREVIEW_ROWS = 3
+T = TypeVar("T")
 
 
 @dataclass
@@ -42,24 +43,29 @@ class RefineStats:
 
 
 # Turns are cleaned and masked as one text (one pass, not one per turn), joined by an
-# ASCII marker that no rule touches or matches across, then split back. A turn that
-# contains the marker itself is handled turn by turn instead.
+# ASCII marker, then split back. When that cannot give the turns back one for one (a turn
+# holds the marker, or a rule matched across turns, e.g. a private-key block opened in one
+# turn and closed in another), the sample is done turn by turn instead: never guessed.
 TURN_MARKER = "~~aegis-turn~~"
 
 
-def _joinable(turns: list[tuple[str, str]]) -> bool:
-    return not any(TURN_MARKER in text for _, text in turns)
+def _per_turn(
+    turns: list[Turn], apply: Callable[[str], tuple[str, T]]
+) -> tuple[list[Turn], list[T]]:
+    """`apply` over each turn's text, as one call on the joined turns when that splits back."""
+    if turns and not any(TURN_MARKER in text for _, text in turns):
+        joined, extra = apply(f"\n{TURN_MARKER}\n".join(text for _, text in turns))
+        parts = joined.split(TURN_MARKER)
+        if len(parts) == len(turns):
+            return [(r, p.strip()) for (r, _), p in zip(turns, parts, strict=True)], [extra]
+    done = [apply(text) for _, text in turns]
+    return [(r, text) for (r, _), (text, _) in zip(turns, done, strict=True)], [e for _, e in done]
 
 
-def _join(turns: list[tuple[str, str]]) -> str:
-    return f"\n{TURN_MARKER}\n".join(text for _, text in turns)
-
-
-def _split(turns: list[tuple[str, str]], joined: str) -> list[tuple[str, str]]:
-    parts = [part.strip() for part in joined.split(TURN_MARKER)]
-    if len(parts) != len(turns):  # cannot happen with the rules above; never guess
-        raise ValueError("turn marker lost while cleaning")
-    return [(role, part) for (role, _), part in zip(turns, parts, strict=True)]
+def _has_text(sample: Sample) -> bool:
+    if sample.kind == "document":
+        return bool(sample.text.strip())
+    return any(text.strip() for _, text in sample.turns)
 
 
 def _clean_sample(sample: Sample, repeated: frozenset[str]) -> tuple[Sample, int]:
@@ -68,13 +74,9 @@ def _clean_sample(sample: Sample, repeated: frozenset[str]) -> tuple[Sample, int
         sample.text, removed = clean.clean(sample.text, repeated)
         if sample.title:
             sample.title = clean.normalize(sample.title)
-    elif _joinable(sample.turns):
-        joined, removed = clean.clean(_join(sample.turns), repeated)
-        sample.turns = _split(sample.turns, joined)
     else:
-        cleaned = [(role, clean.clean(text, repeated)) for role, text in sample.turns]
-        removed = sum(n for _, (_, n) in cleaned)
-        sample.turns = [(role, text) for role, (text, _) in cleaned]
+        sample.turns, counts = _per_turn(sample.turns, lambda text: clean.clean(text, repeated))
+        removed = sum(counts)
     return sample, removed
 
 
@@ -85,15 +87,10 @@ def _mask_sample(sample: Sample, counts: Counter[str]) -> Sample:
         if sample.title:
             sample.title, found = pii.mask(sample.title)
             counts.update(found)
-    elif _joinable(sample.turns):
-        joined, found = pii.mask(_join(sample.turns))
-        counts.update(found)
-        sample.turns = _split(sample.turns, joined)
     else:
-        masked = [(role, pii.mask(text)) for role, text in sample.turns]
-        for _, (_, found) in masked:
+        sample.turns, founds = _per_turn(sample.turns, pii.mask)
+        for found in founds:
             counts.update(found)
-        sample.turns = [(role, text) for role, (text, _) in masked]
     return sample
 
 
@@ -124,6 +121,9 @@ def refine(
     tmp = out_path.with_suffix(out_path.suffix + ".partial")
     with tmp.open("wb") as out:
         for n, sample in enumerate(samples, start=1):
+            if not _has_text(sample):  # an empty conversation or a record without text
+                dropped["empty"] += 1
+                continue
             sample, removed = _clean_sample(sample, repeated)
             stats.boilerplate_lines_removed += removed
             sample = _mask_sample(sample, pii_counts)
@@ -155,7 +155,10 @@ def refine(
                 stats.preview.append(row)
             if on_progress and n % 10_000 == 0:
                 on_progress(n)
-    tmp.replace(out_path)
+    if stats.rows:
+        tmp.replace(out_path)
+    else:  # no sample survived: no empty dataset on disk
+        tmp.unlink()
     stats.sha256 = digest.hexdigest()
     stats.mean_quality = round(sum(scores) / len(scores), 4) if scores else 0.0
     stats.pii_masked = dict(pii_counts)
