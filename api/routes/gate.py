@@ -18,16 +18,14 @@ from aegis_core.errors import NotFound, ValidationError
 from aegis_core.loop import tickets
 from aegis_core.loop.tickets import TicketStatus
 from api.deps import AdminDep, DatabaseDep
+from api.openapi import errors
+from api.schemas import ErrorBody
 
 router = APIRouter(tags=["gate"])
 OperatorEmail = Annotated[str | None, Header(alias="X-Operator-Email")]
 TokenQuery = Annotated[str | None, Query(alias="token")]
 JobTokenHeader = Annotated[str | None, Header(alias="X-Job-Token")]
 AuthHeader = Annotated[str | None, Header(alias="Authorization")]
-
-
-class ErrorBody(BaseModel):
-    error: str
 
 
 class DecisionRequest(BaseModel):
@@ -69,6 +67,7 @@ class TicketList(BaseModel):
 
 
 DECIDE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **errors(),  # the edge's 400 and 413
     400: {"model": ErrorBody, "description": "A missing reason or operator email."},
     404: {"model": ErrorBody, "description": "No such ticket (or not yours)."},
     409: {"model": ErrorBody, "description": "The ticket was already decided."},
@@ -140,7 +139,7 @@ async def admin_reject(
 @router.get(
     "/admin/tickets",
     response_model=TicketList,
-    responses={403: ADMIN_ERRORS[403], 400: {"model": ErrorBody}},
+    responses={**errors(), 403: ADMIN_ERRORS[403]},
     summary="Operator: spend tickets, oldest first (e.g. ?status=proposed)",
 )
 def admin_tickets(
