@@ -89,10 +89,16 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[name] = schema
-    # Request validation errors answer 400 `{"error": ...}` (api/errors.py), never 422.
     for path in doc.get("paths", {}).values():
         for operation in path.values():
-            operation.get("responses", {}).pop("422", None)
+            responses = operation.get("responses", {})
+            # Request validation errors answer 400 `{"error": ...}` (api/errors.py), never 422.
+            responses.pop("422", None)
+            for code, response in responses.items():
+                content = response.get("content", {})
+                if code >= "400" and "application/json" not in content and content:
+                    # An HTML route's errors are JSON too (FastAPI files them as text/html).
+                    response["content"] = {"application/json": next(iter(content.values()))}
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     components["securitySchemes"] = SECURITY_SCHEMES
