@@ -13,21 +13,38 @@ PARAGRAPH = (
 )
 
 
-def discord_export(path: Path, conversations: int = 3, with_noise: bool = True) -> Path:
-    """A DiscordChatExporter export with reply chains, bots, system messages and mentions."""
-    start = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-    messages, n = [], 0
-    alice = {"id": "111111111111111111", "name": "alice", "nickname": "Alice", "isBot": False}
-    bob = {"id": "222222222222222222", "name": "bob", "nickname": "Bob", "isBot": False}
-    bot = {"id": "333333333333333333", "name": "helper-bot", "nickname": "Bot", "isBot": True}
+class DiscordExport:
+    """Builds a DiscordChatExporter export message by message (the fields it writes)."""
 
-    def msg(author, content, when, kind="Default", ref=None, mentions=()):
-        nonlocal n
-        n += 1
+    def __init__(self, start: datetime | None = None, channel: str = "help") -> None:
+        self.start = start or datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+        self.channel = channel
+        self.messages: list[dict] = []
+
+    @staticmethod
+    def person(n: int, name: str, is_bot: bool = False) -> dict:
+        return {
+            "id": str(100000000000000000 + n),
+            "name": name,
+            "nickname": name.title(),
+            "isBot": is_bot,
+        }
+
+    def say(
+        self,
+        author: dict,
+        content: str,
+        seconds: float,
+        *,
+        kind: str = "Default",
+        reply_to: str | None = None,
+        mentions: tuple[dict, ...] = (),
+    ) -> str:
+        """Posts `content` `seconds` after the start; returns the message id."""
         m = {
-            "id": str(900000000000000000 + n),
-            "type": kind,
-            "timestamp": when.isoformat(),
+            "id": str(900000000000000000 + len(self.messages) + 1),
+            "type": "Reply" if reply_to and kind == "Default" else kind,
+            "timestamp": (self.start + timedelta(seconds=seconds)).isoformat(),
             "content": content,
             "author": author,
             "mentions": list(mentions),
@@ -35,55 +52,62 @@ def discord_export(path: Path, conversations: int = 3, with_noise: bool = True) 
             "embeds": [],
             "reactions": [],
         }
-        if ref:
-            m["reference"] = {"messageId": ref, "channelId": "1", "guildId": "2"}
-        messages.append(m)
+        if reply_to:
+            m["reference"] = {"messageId": reply_to, "channelId": "1", "guildId": "2"}
+        self.messages.append(m)
         return m["id"]
 
+    def write(self, path: Path) -> Path:
+        doc = {
+            "guild": {"id": "2", "name": "Support"},
+            "channel": {"id": "1", "type": "GuildTextChat", "name": self.channel},
+            "dateRange": {"after": None, "before": None},
+            "exportedAt": self.start.isoformat(),
+            "messages": self.messages,
+            "messageCount": len(self.messages),
+        }
+        path.write_text(json.dumps(doc, indent=2))
+        return path
+
+
+def discord_export(path: Path, conversations: int = 3, with_noise: bool = True) -> Path:
+    """A DiscordChatExporter export with reply chains, bots, system messages and mentions."""
+    export = DiscordExport()
+    alice, bob = export.person(11, "alice"), export.person(22, "bob")
+    bot = export.person(33, "helper-bot", is_bot=True)
     for c in range(conversations):
-        t = start + timedelta(hours=3 * c)
-        q = msg(
+        t = 3 * 3600 * c
+        q = export.say(
             alice,
             f"Hi @Bob, how do I reset the router in office {c}? It keeps dropping "
             "the connection every few minutes and the lights blink orange.",
             t,
-            mentions=[bob],
+            mentions=(bob,),
         )
         if with_noise:
-            msg(bot, "Reminder: read the FAQ!", t + timedelta(seconds=30))
-            msg(alice, "Joined the server.", t + timedelta(seconds=40), kind="GuildMemberJoin")
-        a = msg(
+            export.say(bot, "Reminder: read the FAQ!", t + 30)
+            export.say(alice, "Joined the server.", t + 40, kind="GuildMemberJoin")
+        a = export.say(
             bob,
             f"Hold the reset button for ten seconds, then wait for the lights to turn "
             f"green. That fixes the orange blinking in office {c} most of the time.",
-            t + timedelta(minutes=2),
-            kind="Reply",
-            ref=q,
+            t + 120,
+            reply_to=q,
         )
-        msg(
+        export.say(
             alice,
             "Thanks, that worked and the connection is stable now. What caused it in "
             "the first place, do you know?",
-            t + timedelta(minutes=5),
-            kind="Reply",
-            ref=a,
+            t + 300,
+            reply_to=a,
         )
-        msg(
+        export.say(
             bob,
             "Usually a firmware update that did not finish. The reset brings the router "
             "back to the last good firmware and settings from the factory.",
-            t + timedelta(minutes=6),
+            t + 360,
         )
-    doc = {
-        "guild": {"id": "2", "name": "Support"},
-        "channel": {"id": "1", "type": "GuildTextChat", "name": "help"},
-        "dateRange": {"after": None, "before": None},
-        "exportedAt": start.isoformat(),
-        "messages": messages,
-        "messageCount": len(messages),
-    }
-    path.write_text(json.dumps(doc, indent=2))
-    return path
+    return export.write(path)
 
 
 def html_page(path: Path) -> Path:

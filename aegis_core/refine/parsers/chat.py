@@ -1,0 +1,315 @@
+"""Chat messages -> conversations: who is the human, and which messages belong together.
+
+Used by the chat-export parsers (Discord today); the rules hold for any chat.
+
+Sides. The author of a conversation's first message is the human (`user`); everyone who
+answers in it is the assistant. Consecutive messages of one side merge into one turn.
+
+Joining. A message joins an open conversation of its channel by, in this order:
+1. reply reference to a message of that conversation. Exception: someone with an open
+   conversation of their own replying for the first time to one opened by a statement;
+   that statement may have been an answer to them we could not place, so the conversation
+   is dropped as doubtful and the reply placed by the rules below.
+2. topical continuity with the conversation's open exchange (the content words of its last
+   three turns). Content words: lower-cased letter/digit tokens of 2+ characters, neither
+   stop words nor acknowledgements, crudely suffix-stripped ("lights" -> "light"). A
+   newcomer to the conversation needs 2 shared words and an overlap coefficient
+   |M & E| / min(|M|, |E|) >= 0.2 (1 shared word while the opener's last turn is an open
+   question, with "?"), and never joins with a question (that is theirs, not an answer).
+   Someone who answered in it needs 2 shared words; its opener 1. Preference: a
+   conversation the author opened, then one they answered in, then an open question, then
+   the rest; within that, the highest overlap, then the most recent.
+3. author continuity: the channel's previous kept message is the same author's, at most
+   `burst` (2 min) earlier, and they opened that conversation or share a word with it.
+Otherwise a question, or a statement unrelated to every open conversation, opens a new
+conversation. A statement sharing words with one it could not join, or posted within
+`burst` of another person's open question, is most likely an answer we cannot place:
+opening a conversation would make its author the human, so it is dropped (`unplaced`).
+Time alone never joins two messages: it closes conversations (`gap`, 30 min) and bounds
+rules 3 and the one above. So a third person posting something unrelated after "Thanks,
+that worked!" starts their own conversation instead of becoming the answer.
+
+Known limit: an answer that neither replies nor shares a word with its question, posted
+more than `burst` after it, opens a conversation of its own, and answers to it are cast
+as such (in the generated-channel check where 1 answer in 9 shares no word: ~1% of rows).
+
+Low information. A message without a content word (punctuation, emoji or custom emoji
+only, links only, "lol", "ok thanks", "+1", "Thanks, that worked!") is dropped before it
+can join or open anything. Leading mentions ("@User_0a5983 try this") are stripped.
+
+Kept: a conversation with a real question and answer, a user turn followed by an assistant
+turn; a trailing unanswered user turn is dropped. A conversation reaching `MAX_TURNS` turns
+is written out and continues as a new row with the same sides.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from aegis_core.refine.records import Sample
+
+OVERLAP = 0.2  # for a newcomer to the conversation
+SHARED_NEWCOMER, SHARED_ANSWERER, SHARED_OPENER = 2, 2, 1
+SHARED_ANSWERING = 1  # a newcomer's statement after the opener's open question
+WINDOW_TURNS = 3
+MAX_TURNS = 32
+MAX_OPEN = 64  # open conversations per channel; the least recently active closes first
+
+STOP_WORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each
+    few for from further had has have having he her here hers herself him himself his how
+    i if in into is it its itself just me more most my myself no nor not now of off on
+    once only or other our ours ourselves out over own same she should so some such than
+    that the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with
+    would you your yours yourself yourselves im ive id dont doesnt didnt cant wont isnt
+    arent wasnt its thats theres whats hes shes youre youve ill well also still maybe
+    anyone someone something anything everyone guys get got go going know think want need
+    like really one way use using tried try trying""".split()  # noqa: SIM905 (a word list)
+)
+ACKNOWLEDGEMENTS = frozenset(
+    """ok okay k kk oki okey alright thanks thank thx ty tysm tyvm np yw welcome yes yeah
+    yep yup ya yea no nope nah sure cool nice great awesome perfect good fine amazing
+    wow lol lmao lmfao rofl haha hahaha hehe xd omg ah oh ahh ohh hmm hm mhm uh um hi
+    hello hey yo sup gm gn morning night bye cya ttyl brb same agreed true exactly right
+    worked works working solved fixed done gotcha understood see appreciate appreciated
+    much lot bro dude man mate sir please pls plz +1""".split()  # noqa: SIM905
+)
+_LAUGH = re.compile(r"(?:a?(?:ha|he|hi|ja|ka)+h?|l+o+l+(?:o+l+)*|x+d+|lmf?a+o+|k+)")
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*|\+1")
+_NOISE = re.compile(r"<a?:\w+:\d+>|:\w+:|https?://\S+|<#\d+>|<@&\d+>")
+_LEADING_MENTIONS = re.compile(r"^(?:\s*@(?:User_[0-9a-f]{6}|everyone|here)\b[\s,:;.!-]*)+")
+_REPEATS = re.compile(r"(.)\1{2,}")
+_SUFFIXES = ("ings", "ing", "ed", "es", "s", "e", "ly")
+_stems: dict[str, str] = {}
+
+
+def strip_leading_mentions(text: str) -> str:
+    return _LEADING_MENTIONS.sub("", text).strip() if "@" in text[:2] else text
+
+
+def _stem(word: str) -> str:
+    stem = _stems.get(word)
+    if stem is None:
+        stem = word
+        if len(word) > 4 and not word.endswith("ss"):
+            for suffix in _SUFFIXES:
+                if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                    stem = word[: -len(suffix)]
+                    break
+        if len(_stems) > 200_000:  # bounded: a cache, not a vocabulary
+            _stems.clear()
+        _stems[word] = stem
+    return stem
+
+
+def content_words(text: str) -> frozenset[str]:
+    """The words that say what a message is about; empty for a low-information one."""
+    lower = text.lower()
+    if ":" in lower or "<" in lower:
+        lower = _NOISE.sub(" ", lower)
+    words = set(_WORD.findall(lower)) - STOP_WORDS - ACKNOWLEDGEMENTS
+    if not words:
+        return frozenset()
+    out = set()
+    for word in words:
+        if len(word) < 2:
+            continue
+        if _REPEATS.search(word):  # "okkkk", "thanksss", "loool"
+            word = _REPEATS.sub(r"\1", word)
+            if word in ACKNOWLEDGEMENTS or word in STOP_WORDS:
+                continue
+        if _LAUGH.fullmatch(word):
+            continue
+        out.add(_stem(word))
+    return frozenset(out)
+
+
+@dataclass(slots=True)
+class ChatMessage:
+    id: str
+    author: str  # a stable pseudonym
+    text: str
+    when: datetime
+    reply_to: str | None = None
+
+
+@dataclass(slots=True)
+class _Conversation:
+    id: str
+    opener: str
+    last: datetime
+    turns: list[list[str]] = field(default_factory=list)  # [role, text]
+    turn_words: list[frozenset[str]] = field(default_factory=list)
+    window: frozenset[str] = frozenset()
+    people: set[str] = field(default_factory=set)
+    ids: list[str] = field(default_factory=list)
+    messages: int = 0
+    part: int = 1
+    doubtful: bool = False
+
+
+_UNPLACED = _Conversation(id="", opener="", last=datetime.min)
+
+
+class Threader:
+    """Feed a channel's messages in time order; closed conversations come back as samples."""
+
+    def __init__(
+        self,
+        channel: str,
+        stats: dict[str, int],
+        *,
+        gap: timedelta = timedelta(minutes=30),
+        burst: timedelta = timedelta(minutes=2),
+    ) -> None:
+        self.channel, self.stats, self.gap, self.burst = channel, stats, gap, burst
+        self.open: OrderedDict[str, _Conversation] = OrderedDict()  # least recent first
+        self.by_message: dict[str, _Conversation] = {}
+        self.previous: tuple[str, datetime, _Conversation] | None = None
+
+    def _count(self, key: str) -> None:
+        self.stats[key] = self.stats.get(key, 0) + 1
+
+    def add(self, message: ChatMessage) -> list[Sample]:
+        done: list[Sample] = []
+        text = strip_leading_mentions(message.text)
+        words = content_words(text)
+        if not words:
+            self._count("dropped_low_information")
+            return done
+        while self.open:  # close what has been quiet too long (oldest first)
+            oldest = next(iter(self.open.values()))
+            if message.when - oldest.last <= self.gap and len(self.open) < MAX_OPEN:
+                break
+            done.extend(self._close(oldest))
+        conv = self._find(message, words)
+        if conv is _UNPLACED:
+            self._count("dropped_unplaced")
+            self.previous = None  # someone else spoke: what follows is not a run
+            return done
+        if conv is None:
+            conv = _Conversation(
+                id=f"{self.channel}:{message.id}", opener=message.author, last=message.when
+            )
+            self.open[conv.id] = conv
+            self._count("conversations_opened")
+        role = "user" if message.author == conv.opener else "assistant"
+        if conv.turns and conv.turns[-1][0] == role:
+            conv.turns[-1][1] += "\n" + text
+            conv.turn_words[-1] = conv.turn_words[-1] | words
+        else:
+            if role == "user" and len(conv.turns) >= MAX_TURNS:
+                done.extend(self._emit(conv))
+                conv.turns, conv.turn_words, conv.part = [], [], conv.part + 1
+                conv.messages = 0
+            conv.turns.append([role, text])
+            conv.turn_words.append(words)
+        conv.window = frozenset().union(*conv.turn_words[-WINDOW_TURNS:])
+        conv.people.add(message.author)
+        conv.ids.append(message.id)
+        conv.messages += 1
+        conv.last = message.when
+        self.by_message[message.id] = conv
+        self.open.move_to_end(conv.id)
+        self.previous = (message.author, message.when, conv)
+        return done
+
+    def _find(self, message: ChatMessage, words: frozenset[str]) -> _Conversation | None:
+        if message.reply_to is not None:
+            conv = self.by_message.get(message.reply_to)
+            if conv is not None and self._reply_reveals_misplaced(message, conv):
+                conv.doubtful = True
+            elif conv is not None:
+                self._count("joined_by_reply")
+                return conv
+        asks = "?" in message.text
+        best, best_rank = None, (-1, 0.0)
+        related = False
+        for conv in self.open.values():
+            shared = len(words & conv.window)
+            if message.author != conv.opener and not related:
+                related = shared > 0 or (
+                    conv.turns[-1][0] == "user"
+                    and "?" in conv.turns[-1][1]
+                    and message.when - conv.last <= self.burst
+                )
+            if message.author == conv.opener:
+                need, floor, tier = SHARED_OPENER, 0.0, 2
+            elif message.author in conv.people:
+                need, floor, tier = SHARED_ANSWERER, 0.0, 1
+            elif asks:
+                continue
+            else:
+                need, floor, tier = SHARED_NEWCOMER, OVERLAP, 0
+                if conv.turns[-1][0] == "user" and "?" in conv.turns[-1][1]:
+                    need, tier = SHARED_ANSWERING, 0.5  # an open question
+            if shared < need:
+                continue
+            score = shared / min(len(words), len(conv.window))
+            if score < floor:
+                continue
+            rank = (tier, score)
+            if rank >= best_rank:  # ties: the most recent
+                best, best_rank = conv, rank
+        if best is not None:
+            self._count("joined_by_topic")
+            return best
+        if self.previous is not None:
+            author, when, conv = self.previous
+            if (
+                author == message.author
+                and message.when - when <= self.burst
+                and conv.id in self.open
+                and (author == conv.opener or words & conv.window)
+            ):
+                self._count("joined_by_author")
+                return conv
+        return _UNPLACED if related and not asks else None
+
+    def _reply_reveals_misplaced(self, message: ChatMessage, conv: _Conversation) -> bool:
+        """Someone with an open conversation of their own replies, for the first time, to a
+        conversation opened by a statement: that statement may well have been an answer to
+        them that matched no words. Both readings are guesses, so that one is not kept."""
+        return (
+            message.author not in conv.people
+            and "?" not in conv.turns[0][1]
+            and any(c.opener == message.author for c in self.open.values() if c is not conv)
+        )
+
+    def _emit(self, conv: _Conversation) -> list[Sample]:
+        if conv.doubtful:
+            self._count("dropped_doubtful_conversations")
+            return []
+        turns = conv.turns
+        while turns and turns[-1][0] != "assistant":
+            turns = turns[:-1]
+        if not turns or turns[0][0] != "user":
+            self._count("unanswered_conversations")
+            return []
+        return [
+            Sample(
+                id=conv.id if conv.part == 1 else f"{conv.id}#{conv.part}",
+                kind="conversation",
+                turns=[(role, text) for role, text in turns],
+                meta={"source": self.channel, "messages": conv.messages},
+            )
+        ]
+
+    def _close(self, conv: _Conversation) -> list[Sample]:
+        del self.open[conv.id]
+        for mid in conv.ids:
+            self.by_message.pop(mid, None)
+        if self.previous is not None and self.previous[2] is conv:
+            self.previous = None
+        return self._emit(conv)
+
+    def finish(self) -> list[Sample]:
+        done: list[Sample] = []
+        for conv in list(self.open.values()):
+            done.extend(self._close(conv))
+        return done
