@@ -14,18 +14,18 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aegis_core import audit, customers
 from aegis_core.db.models import AuditCertificate, Job, Payment
-from aegis_core.errors import AuthError, NotFound, ValidationError
+from aegis_core.errors import AuthError, NotFound, SourceRefused, ValidationError
 from aegis_core.jobs import create_job
 from aegis_core.loop import tickets as spend
 from aegis_core.payments import CURRENCY, FLAT_FEE_CENTS
 from aegis_core.payments.checkout import CheckoutSession, create_session
+from aegis_core.refine.fetch import Resolver, check_source, system_resolver
 from aegis_core.settings import AegisSettings
 
 FORMATS = ("sharegpt", "chatml")
@@ -42,7 +42,11 @@ class JobRequest:
     auto_approve_threshold: Decimal
 
 
-def parse_job_request(body: Any, settings: AegisSettings) -> JobRequest:
+def parse_job_request(
+    body: Any, settings: AegisSettings, *, resolver: Resolver = system_resolver
+) -> JobRequest:
+    """A valid order, or `ValidationError`. The source passes the fetch guard's own rule
+    (`check_source`) now, so nobody pays for a job whose fetch must be refused."""
     if not isinstance(body, dict):
         raise ValidationError("request body must be a JSON object")
     url = body.get("source_url")
@@ -51,14 +55,6 @@ def parse_job_request(body: Any, settings: AegisSettings) -> JobRequest:
     url = url.strip()
     if len(url) > MAX_URL:
         raise ValidationError(f"source_url is longer than {MAX_URL} characters")
-    parts = urlsplit(url)
-    allowed = ("https", "http", "file") if settings.allow_insecure_sources else ("https",)
-    if parts.scheme.lower() not in allowed:
-        raise ValidationError("source_url must be an https URL")
-    if parts.scheme.lower() != "file" and not parts.hostname:
-        raise ValidationError("source_url must include a host")
-    if parts.username or parts.password:
-        raise ValidationError("source_url must not contain credentials")
     description = body.get("description")
     if not isinstance(description, str) or not description.strip():
         raise ValidationError("description is required: describe the dataset you want")
@@ -76,6 +72,10 @@ def parse_job_request(body: Any, settings: AegisSettings) -> JobRequest:
         raise ValidationError("auto_approve_threshold must be a number of US dollars") from None
     if not threshold.is_finite() or threshold < 0 or threshold > MAX_THRESHOLD:
         raise ValidationError(f"auto_approve_threshold must be between 0 and {MAX_THRESHOLD}")
+    try:  # last: it may resolve the host. A source that can never be fetched costs nothing.
+        check_source(url, allow_insecure=settings.allow_insecure_sources, resolver=resolver)
+    except SourceRefused as exc:
+        raise ValidationError(f"source_url: {exc}") from None
     return JobRequest(url, description.strip(), fmt, threshold)
 
 

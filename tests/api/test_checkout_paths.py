@@ -14,7 +14,7 @@ from aegis_core.settings import get_settings
 from tests.utils.fake_stripe import fake_stripe
 from tests.utils.server import free_port, uvicorn_app
 
-ORDER = {"source_url": "https://example.com/x.json", "description": "qa pairs"}
+ORDER = {"source_url": "https://93.184.215.14/x.json", "description": "qa pairs"}
 
 
 def _app_client(monkeypatch: pytest.MonkeyPatch, db_url: str, **env: str) -> TestClient:

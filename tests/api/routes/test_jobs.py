@@ -13,7 +13,7 @@ from aegis_core.payments.fulfilment import process_events
 from tests.api.conftest import bearer
 
 ORDER = {
-    "source_url": "https://example.com/export.json",
+    "source_url": "https://93.184.215.14/export.json",  # an IP literal: CI has no DNS
     "description": "Support conversations as instruction pairs",
     "format": "chatml",
 }

@@ -31,7 +31,7 @@ def _new_job(client: TestClient) -> tuple[str, str]:
     body = client.post(
         "/jobs/",
         json={
-            "source_url": "https://example.com/a.json",
+            "source_url": "https://93.184.215.14/a.json",
             "description": "pairs",
             "format": "sharegpt",
         },
