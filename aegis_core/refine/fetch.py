@@ -61,6 +61,15 @@ class Target:
     is_ip: bool
 
 
+def _is_file(url: str) -> bool:
+    """A file:// URL; False when `urlsplit` cannot split it ("https://[" raises), so the
+    WHATWG parse in `_vet` refuses it as malformed instead of the caller crashing."""
+    try:
+        return urlsplit(url).scheme.lower() == "file"
+    except ValueError:
+        return False
+
+
 def check_source(
     url: str,
     *,
@@ -70,7 +79,7 @@ def check_source(
 ) -> Target | None:
     """Refuse (`SourceRefused`) a source that can never be fetched: one rule for order
     creation and every fetch hop. None for a file:// source (development mode only)."""
-    if urlsplit(url).scheme.lower() == "file":
+    if _is_file(url):
         if not allow_insecure:
             raise SourceRefused(
                 "file:// sources are only accepted in development mode; use an https URL"
@@ -150,7 +159,7 @@ def fetch(
 ) -> FetchResult:
     """Stream `url` to `dest`. `allow_insecure` (a dev setting) also permits http:// and
     file://; `allow_addresses` exempts exact addresses (tests run a server on loopback)."""
-    if urlsplit(url).scheme.lower() == "file":
+    if _is_file(url):
         check_source(url, allow_insecure=allow_insecure)  # development mode only
         return _fetch_file(url, dest, max_bytes)
     current = url

@@ -145,6 +145,14 @@ def test_hostile_body_is_400_and_stores_nothing(
     assert _counts(api.db_url) == before
 
 
+@pytest.mark.parametrize("url", ["https://[", "HttPs://[::1", "https://]", "https://%00/"])
+def test_an_unsplittable_source_url_is_400(http: httpx.Client, api: LiveAPI, url: str) -> None:
+    """Found by schemathesis: `urlsplit` raises on these, which was a 500."""
+    before = _counts(api.db_url)
+    assert_refused(http.post("/v1/jobs/", json={"source_url": url, "description": "pairs"}))
+    assert _counts(api.db_url) == before
+
+
 def test_a_well_formed_body_still_works(http: httpx.Client, api: LiveAPI) -> None:
     """The policy refuses what breaks it, not ordinary input (large but safe numbers too)."""
     r = http.post(
