@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from aegis_core.governance.validation import CHANGE_TYPES, IMPACTS, PHASES
+from aegis_core.loop.tickets import MAX_TEXT, POLICY_ACTOR, TIMEOUT_ACTOR, TicketStatus
 from aegis_core.orders import FORMATS, MAX_DESCRIPTION, MAX_THRESHOLD, MAX_URL
 from aegis_core.payments.webhooks import MAX_EVENT_ID, MAX_EVENT_TYPE
 
@@ -308,9 +309,55 @@ class JobRequest(BaseModel):
     )
 
 
+class SpendTicketView(BaseModel):
+    """A proposed outbound spend and what became of it."""
+
+    model_config = _examples(
+        {
+            "id": "3f1c9a2e-8b7d-4c55-9e0a-6d2b1f4e7a90",
+            "job_id": "fddd49c1-96a9-43fb-bbd1-4fdbac7cb4da",
+            "kind": "ocr",
+            "units": 12,
+            "amount": "0.60",
+            "description": "12 PDF pages have no text layer",
+            "status": "approved",
+            "decided_by": "ops@example.com",
+            "decided_at": "2026-12-01T07:41:02.120400+00:00",
+            "decision_reason": None,
+            "stripe_pi_id": None,
+            "executed_at": None,
+            "execution": None,
+            "created_at": "2026-12-01T07:40:12.323624+00:00",
+        }
+    )
+    id: str
+    job_id: str
+    kind: str = Field(description='The paid step, e.g. "ocr".')
+    units: int | None = Field(description="How many units (OCR: pages) the amount pays for.")
+    amount: str = Field(description="US dollars, two decimals.")
+    description: str = Field(description="The agent's rationale for the spend.")
+    status: TicketStatus
+    decided_by: str | None = Field(
+        description=f"An operator's email, `customer:...`, `{POLICY_ACTOR}` (at or below the"
+        f" job's threshold) or `{TIMEOUT_ACTOR}`."
+    )
+    decided_at: str | None
+    decision_reason: str | None
+    stripe_pi_id: str | None = Field(
+        description="Once executed: a Stripe test-mode PaymentIntent, or `pi_local_test_...`"
+        " where no Stripe key is set (no funds move either way)."
+    )
+    executed_at: str | None
+    execution: dict[str, Any] | None = Field(description="What the execution did.")
+    created_at: str
+
+
 class GateState(BaseModel):
-    tickets: list[dict[str, Any]] = Field(description="The job's spend tickets, oldest first.")
+    state: Literal["none", "waiting", "approved", "rejected", "timed_out"] = Field(
+        description="Over the newest ticket of each kind: waiting while any is proposed."
+    )
     awaiting_approval: int
+    tickets: list[SpendTicketView] = Field(description="The job's spend tickets, oldest first.")
 
 
 class JobView(BaseModel):
@@ -344,7 +391,7 @@ class JobCreated(JobView):
             "complexity_score": None,
             "estimated_cost": None,
             "paid": False,
-            "gate": {"tickets": [], "awaiting_approval": 0},
+            "gate": {"state": "none", "awaiting_approval": 0, "tickets": []},
             "dataset": None,
             "links": {
                 "self": "http://127.0.0.1:8000/jobs/fddd49c1-96a9-43fb-bbd1-4fdbac7cb4da",
@@ -375,6 +422,21 @@ class OperatorQueued(BaseModel):
     job_id: str
     kind: Literal["process", "complete"]
     status: Literal["queued"]
+
+
+# --- the human gate ---------------------------------------------------------------------
+
+
+class DecisionRequest(BaseModel):
+    """Optional when approving; rejecting needs a reason (it is audited)."""
+
+    model_config = _examples({"reason": "OCR is not worth it for this source"})
+    reason: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+class SpendTicketList(BaseModel):
+    tickets: list[SpendTicketView]
+    count: int
 
 
 # --- webhooks ---------------------------------------------------------------------------

@@ -5,91 +5,56 @@ exist). Deciding twice, or a ticket that is not `proposed`, is 409."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
 
 from aegis_core import orders
 from aegis_core.db.models import SpendTicket
 from aegis_core.errors import NotFound, ValidationError
+from aegis_core.input_policy import JsonBody, read_json
 from aegis_core.loop import tickets
 from aegis_core.loop.tickets import TicketStatus
 from api.deps import AdminDep, DatabaseDep
-from api.openapi import errors
-from api.schemas import ErrorBody
+from api.input_policy import body_of
+from api.openapi import bearer_auth, body, errors, ok
+from api.schemas import DecisionRequest, SpendTicketList, SpendTicketView
 
 router = APIRouter(tags=["gate"])
-OperatorEmail = Annotated[str | None, Header(alias="X-Operator-Email")]
-TokenQuery = Annotated[str | None, Query(alias="token")]
-JobTokenHeader = Annotated[str | None, Header(alias="X-Job-Token")]
-AuthHeader = Annotated[str | None, Header(alias="Authorization")]
-
-
-class DecisionRequest(BaseModel):
-    """Optional on approve; `reason` is required to reject (it is audited)."""
-
-    reason: str = Field(min_length=1, max_length=tickets.MAX_TEXT)
-
-
-def _body_doc(required: bool) -> dict[str, Any]:
-    schema = DecisionRequest.model_json_schema()
-    content = {"application/json": {"schema": schema, "example": {"reason": "too costly"}}}
-    return {"requestBody": {"required": required, "content": content}}
-
-
-class Ticket(BaseModel):
-    id: str
-    job_id: str
-    kind: str
-    units: int | None
-    amount: str = Field(description="US dollars, two decimals.")
-    description: str = Field(description="The agent's rationale for the spend.")
-    status: TicketStatus
-    decided_by: str | None = Field(
-        description=f"An operator's email, `customer:...`, or `{tickets.POLICY_ACTOR}`."
-    )
-    decided_at: str | None
-    decision_reason: str | None
-    stripe_pi_id: str | None = Field(
-        description="Stripe test-mode PaymentIntent, or `pi_local_test_...` (no funds move)."
-    )
-    executed_at: str | None
-    execution: dict[str, Any] | None
-    created_at: str
-
-
-class TicketList(BaseModel):
-    tickets: list[Ticket]
-    count: int
-
-
-DECIDE_ERRORS: dict[int | str, dict[str, Any]] = {
-    **errors(),  # the edge's 400 and 413
-    400: {"model": ErrorBody, "description": "A missing reason or operator email."},
-    404: {"model": ErrorBody, "description": "No such ticket (or not yours)."},
-    409: {"model": ErrorBody, "description": "The ticket was already decided."},
-}
-ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
-    **DECIDE_ERRORS,
-    403: {"model": ErrorBody, "description": "Missing or invalid X-Admin-Key."},
-}
+OperatorEmail = Annotated[
+    str | None,
+    Header(alias="X-Operator-Email", description="Who decides: recorded as the audit actor."),
+]
+TokenQuery = Annotated[
+    str | None, Query(alias="token", description="The job's access token (or X-Job-Token).")
+]
+JobTokenHeader = Annotated[
+    str | None, Header(alias="X-Job-Token", description="The job's access token.")
+]
+AuthHeader = Annotated[str | None, Header(alias="Authorization", include_in_schema=False)]
+StatusQuery = Annotated[
+    Literal[tuple(TicketStatus)] | None,  # type: ignore[valid-type]
+    Query(description="Only tickets in this status, e.g. proposed."),
+]
+DECIDED = {200: ok(SpendTicketView, "The ticket as decided")}
+OPERATOR = {"response_model": None, "responses": {**DECIDED, **errors(403, 404, 409)}}
+OWNER = {"response_model": None, "responses": {**DECIDED, **errors(404, 409)}}
+OWNER_AUTH = {"security": [{}, {"customerKey": []}]}
 
 
 async def _reason(request: Request, required: bool) -> str | None:
-    raw = await request.body()
-    if not raw.strip():
-        body: Any = {}
+    raw: JsonBody | bytes = await body_of(request)
+    parsed = raw if isinstance(raw, JsonBody) else read_json(raw)
+    if parsed.empty:
+        value: Any = {}
+    elif parsed.error is not None:
+        raise ValidationError("request body must be valid JSON")
     else:
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            raise ValidationError("request body must be valid JSON") from None
-    if not isinstance(body, dict):
+        value = parsed.value
+    if not isinstance(value, dict):
         raise ValidationError('request body must be a JSON object such as {"reason": "..."}')
-    reason = body.get("reason")
+    reason = value.get("reason")
     if reason is not None and not isinstance(reason, str):
         raise ValidationError("reason must be a string")
     if required and not (reason or "").strip():
@@ -110,10 +75,10 @@ def _operator_decide(
 
 @router.post(
     "/admin/gate/{ticket_id}/approve",
-    response_model=Ticket,
-    responses=ADMIN_ERRORS,
     summary="Operator: approve a proposed spend ticket",
-    openapi_extra=_body_doc(required=False),
+    operation_id="approve_spend_ticket_operator",
+    openapi_extra={**body(DecisionRequest, required=False), **bearer_auth("adminKey")},
+    **OPERATOR,
 )
 async def admin_approve(
     ticket_id: str, request: Request, db: DatabaseDep, _: AdminDep, email: OperatorEmail = None
@@ -124,10 +89,10 @@ async def admin_approve(
 
 @router.post(
     "/admin/gate/{ticket_id}/reject",
-    response_model=Ticket,
-    responses=ADMIN_ERRORS,
     summary="Operator: reject a proposed spend ticket (a reason is required)",
-    openapi_extra=_body_doc(required=True),
+    operation_id="reject_spend_ticket_operator",
+    openapi_extra={**body(DecisionRequest), **bearer_auth("adminKey")},
+    **OPERATOR,
 )
 async def admin_reject(
     ticket_id: str, request: Request, db: DatabaseDep, _: AdminDep, email: OperatorEmail = None
@@ -138,14 +103,16 @@ async def admin_reject(
 
 @router.get(
     "/admin/tickets",
-    response_model=TicketList,
-    responses={**errors(), 403: ADMIN_ERRORS[403]},
     summary="Operator: spend tickets, oldest first (e.g. ?status=proposed)",
+    operation_id="list_spend_tickets",
+    response_model=None,
+    responses={200: ok(SpendTicketList), **errors(403)},
+    openapi_extra=bearer_auth("adminKey"),
 )
 def admin_tickets(
     db: DatabaseDep,
     _: AdminDep,
-    status: Annotated[Literal[tuple(TicketStatus)] | None, Query()] = None,  # type: ignore[valid-type]
+    status: StatusQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     with db.session() as session:
@@ -153,7 +120,7 @@ def admin_tickets(
     return {"tickets": rows, "count": len(rows)}
 
 
-def _customer_decide(
+def _owner_decide(
     db: DatabaseDep,
     ticket_id: str,
     approve: bool,
@@ -165,7 +132,7 @@ def _customer_decide(
         ticket = session.get(SpendTicket, ticket_id)
         if ticket is None:
             raise NotFound(f"spend ticket {ticket_id} not found")
-        try:  # the job's read rule decides who owns the ticket
+        try:  # the job's read rule says who owns the ticket
             orders.authorize_read(session, ticket.job_id, job_token, None)
             actor = "customer:job-token"
         except NotFound:
@@ -185,20 +152,14 @@ def _job_token(token: str | None, header: str | None, authorization: str | None)
     return header or token or (bearer if bearer and bearer.startswith("ajt_") else None)
 
 
-CUSTOMER_ERRORS: dict[int | str, dict[str, Any]] = {
-    **DECIDE_ERRORS,
-    400: {"model": ErrorBody, "description": "A rejection without a reason."},
-}
-
-
 @router.post(
     "/v1/spend_tickets/{ticket_id}/approve",
-    response_model=Ticket,
-    responses=CUSTOMER_ERRORS,
     summary="Approve a proposed spend ticket of your job",
-    openapi_extra=_body_doc(required=False),
+    operation_id="approve_spend_ticket",
+    openapi_extra={**body(DecisionRequest, required=False), **OWNER_AUTH},
+    **OWNER,
 )
-async def customer_approve(
+async def owner_approve(
     ticket_id: str,
     request: Request,
     db: DatabaseDep,
@@ -209,18 +170,18 @@ async def customer_approve(
     reason = await _reason(request, required=False)
     job_token = _job_token(token, x_job_token, authorization)
     return await run_in_threadpool(
-        _customer_decide, db, ticket_id, True, job_token, authorization, reason
+        _owner_decide, db, ticket_id, True, job_token, authorization, reason
     )
 
 
 @router.post(
     "/v1/spend_tickets/{ticket_id}/reject",
-    response_model=Ticket,
-    responses=CUSTOMER_ERRORS,
     summary="Reject a proposed spend ticket of your job (a reason is required)",
-    openapi_extra=_body_doc(required=True),
+    operation_id="reject_spend_ticket",
+    openapi_extra={**body(DecisionRequest), **OWNER_AUTH},
+    **OWNER,
 )
-async def customer_reject(
+async def owner_reject(
     ticket_id: str,
     request: Request,
     db: DatabaseDep,
@@ -231,5 +192,5 @@ async def customer_reject(
     reason = await _reason(request, required=True)
     job_token = _job_token(token, x_job_token, authorization)
     return await run_in_threadpool(
-        _customer_decide, db, ticket_id, False, job_token, authorization, reason
+        _owner_decide, db, ticket_id, False, job_token, authorization, reason
     )

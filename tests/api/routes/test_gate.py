@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from aegis_core.db.session import Database
 from aegis_core.orders import hash_token
 from aegis_core.settings import get_settings
+from api.schemas import JobView, SpendTicketView
 from tests.api.conftest import bearer
 from tests.utils.server import uvicorn_app
 from tests.utils.spend import audit_entries, paid_job, propose
@@ -51,6 +52,7 @@ def test_operator_approves_once_then_409(client: TestClient, db: Database, admin
 
     r = client.post(path, headers=OPERATOR)
     assert r.status_code == 200, r.text
+    SpendTicketView.model_validate(r.json())  # the documented shape
     assert (r.json()["status"], r.json()["decided_by"]) == ("approved", "ops@example.com")
     twice = client.post(path, headers=OPERATOR)
     assert twice.status_code == 409
@@ -70,6 +72,7 @@ def test_operator_approves_once_then_409(client: TestClient, db: Database, admin
     assert client.get("/admin/tickets").status_code == 403
 
     view = client.get(f"/v1/jobs/{job_id}", headers={"X-Job-Token": "ajt_owner-token"}).json()
+    JobView.model_validate(view)
     assert view["gate"]["state"] == "approved" and view["gate"]["awaiting_approval"] == 0
     assert [(t["id"], t["status"]) for t in view["gate"]["tickets"]] == [(ticket_id, "approved")]
 
