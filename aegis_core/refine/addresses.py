@@ -126,9 +126,11 @@ def block_of(ip: IPAddress) -> Block | None:
     return max(found, key=lambda row: row.network.prefixlen, default=None)
 
 
-def refusal_reason(address: str | IPAddress) -> str | None:
+def refusal_reason(address: str | IPAddress, *, reveal: bool = True) -> str | None:
     """Why a source may not be fetched from `address`, or None when it is globally reachable.
 
+    `reveal=False` names the registry block but not the address itself (an address a
+    customer's host name resolved to inside our network is not theirs to learn).
     Raises ValueError for a string that is not an IP address.
     """
     ip = ipaddress.ip_address(address.split("%")[0] if isinstance(address, str) else address)
@@ -137,12 +139,12 @@ def refusal_reason(address: str | IPAddress) -> str | None:
     row = block_of(ip)
     if row is None:
         return None
-    where = f"{row.name}, {row.network}, {row.reference}"
+    what = f"{ip if reveal else 'an address'} in {row.network} ({row.name}, {row.reference})"
     for carried in row.carries(ip) if row.carries else ():
-        if inner := refusal_reason(carried):
-            return f"{ip} ({where}) carries the IPv4 address {carried}: {inner}"
+        if inner := refusal_reason(carried, reveal=reveal):
+            return f"{what} carries an IPv4 address: {inner}"
     if row.reachable is False:
-        return f"{ip} ({where}) is not globally reachable"
+        return f"{what} is not globally reachable"
     if row.reachable is None and row.carries is None:
-        return f"{ip} ({where}) is not listed as globally reachable"
+        return f"{what} is not listed as globally reachable"
     return None

@@ -114,7 +114,7 @@ def _vet(
         raise SourceRefused(f"host {host!r} resolves to no address")
     for address in addresses:
         try:
-            reason = None if address in allow_addresses else refusal_reason(address)
+            reason = None if address in allow_addresses else refusal_reason(address, reveal=is_ip)
         except ValueError:
             reason = f"{address!r} is not an IP address"
         if reason:

@@ -20,7 +20,7 @@ IPV4_CASES = [
     ("1.0.0.0", OK),
     ("0.0.0.0", '"This host on this network"'),
     ("0.0.0.1", '"This network"'),
-    ("10.0.0.5", "Private-Use, 10.0.0.0/8"),
+    ("10.0.0.5", "10.0.0.0/8 (Private-Use"),
     ("9.255.255.255", OK),
     ("11.0.0.0", OK),
     ("100.64.0.1", "Shared Address Space"),
@@ -33,8 +33,8 @@ IPV4_CASES = [
     ("169.254.169.254", "Link Local"),
     ("169.253.255.255", OK),
     ("169.255.0.0", OK),
-    ("172.16.0.0", "Private-Use, 172.16.0.0/12"),
-    ("172.31.255.255", "Private-Use, 172.16.0.0/12"),
+    ("172.16.0.0", "172.16.0.0/12 (Private-Use"),
+    ("172.31.255.255", "172.16.0.0/12 (Private-Use"),
     ("172.15.255.255", OK),
     ("172.32.0.0", OK),
     ("192.0.0.100", "IETF Protocol Assignments"),
@@ -56,7 +56,7 @@ IPV4_CASES = [
     ("192.88.99.1", "Deprecated (6to4 Relay Anycast)"),
     ("192.88.99.2", "6a44-relay anycast address"),
     ("192.88.100.0", OK),
-    ("192.168.1.1", "Private-Use, 192.168.0.0/16"),
+    ("192.168.1.1", "192.168.0.0/16 (Private-Use"),
     ("192.167.255.255", OK),
     ("192.169.0.0", OK),
     ("192.175.48.1", OK),  # Direct Delegation AS112 Service
@@ -120,7 +120,7 @@ IPV6_CASES = [
     ("2001:30::1", OK),  # DRIP DETs
     ("2001:3f:ffff::1", OK),
     ("2001:40::1", "IETF Protocol Assignments"),
-    ("2001:db8::1", "Documentation, 2001:db8::/32"),
+    ("2001:db8::1", "2001:db8::/32 (Documentation"),
     ("2001:db9::1", OK),
     ("2002:7f00:1::", "Loopback"),  # 6to4 of 127.0.0.1
     ("2002:a9fe:a9fe::1", "Link Local"),
@@ -128,8 +128,8 @@ IPV6_CASES = [
     ("2002:808:808::1", OK),
     ("2003::1", OK),
     ("2620:4f:8000::1", OK),  # Direct Delegation AS112 Service
-    ("3fff::1", "Documentation, 3fff::/20"),
-    ("3fff:fff:ffff::1", "Documentation, 3fff::/20"),
+    ("3fff::1", "3fff::/20 (Documentation"),
+    ("3fff:fff:ffff::1", "3fff::/20 (Documentation"),
     ("3fff:1000::1", OK),
     ("3ffe:ffff::1", OK),
     ("5f00::1", "Segment Routing (SRv6) SIDs"),
@@ -170,6 +170,12 @@ def test_every_row_of_the_table_has_a_case() -> None:
 def test_a_refusal_names_the_address_the_packets_would_reach() -> None:
     reason = refusal_reason("2002:7f00:1::")
     assert reason is not None and "6to4" in reason and "127.0.0.1" in reason
+
+
+def test_an_address_can_be_judged_without_being_named() -> None:
+    reason = refusal_reason("64:ff9b::a9fe:a9fe", reveal=False)
+    assert reason is not None and "Link Local" in reason
+    assert "169.254.169.254" not in reason and "a9fe" not in reason
 
 
 def test_not_an_address_is_a_value_error() -> None:
