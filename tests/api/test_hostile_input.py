@@ -16,8 +16,7 @@ from sqlalchemy import func, select
 
 from aegis_core.db.models import GovernanceDecision, Job, StripeEvent
 from aegis_core.db.session import Database
-from tests.utils.live_api import MAX_BODY_BYTES, SOURCE_URL, LiveAPI, live_api
-from tests.utils.postgres import fresh_database
+from tests.utils.live_api import MAX_BODY_BYTES, SOURCE_URL, LiveAPI, served
 from tests.utils.stripe_events import SECRET, checkout_completed
 
 HEADERS = ("x-aegis-version", "x-aegis-request-id", "x-aegis-tenant")
@@ -26,16 +25,8 @@ DEEP = 10_000
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def api(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[LiveAPI]:
-    home = tmp_path_factory.mktemp("hostile")
-    if request.param == "sqlite":
-        with live_api(f"sqlite:///{home / 'aegis.db'}", home / ".aegis") as served:
-            yield served
-    else:
-        with (
-            fresh_database(request.getfixturevalue("pg_admin_url")) as url,
-            live_api(url, home / ".aegis") as served,
-        ):
-            yield served
+    with served(request.param, request, tmp_path_factory.mktemp("hostile")) as live:
+        yield live
 
 
 @pytest.fixture(scope="module")

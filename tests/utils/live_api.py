@@ -7,9 +7,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from aegis_core import customers
 from aegis_core.db import migrate
 from aegis_core.db.session import Database
+from tests.utils.postgres import fresh_database
 from tests.utils.server import uvicorn_app
 from tests.utils.stripe_events import SECRET
 
@@ -51,3 +54,17 @@ def live_api(db_url: str, home: Path) -> Iterator[LiveAPI]:
     }
     with uvicorn_app(env, quiet=True) as base:
         yield LiveAPI(base, db_url, key)
+
+
+@contextmanager
+def served(engine: str, request: pytest.FixtureRequest, home: Path) -> Iterator[LiveAPI]:
+    """`live_api` on a new SQLite file or a new PostgreSQL database (for module fixtures)."""
+    if engine == "sqlite":
+        with live_api(f"sqlite:///{home / 'aegis.db'}", home / ".aegis") as api:
+            yield api
+    else:
+        with (
+            fresh_database(request.getfixturevalue("pg_admin_url")) as url,
+            live_api(url, home / ".aegis") as api,
+        ):
+            yield api
