@@ -1,8 +1,8 @@
 """The refine step: samples in, validated JSONL out, with the numbers Dagster shows.
 
-Streams: clean -> mask PII -> dedup -> score -> format + validate -> write, one sample at
-a time. Document sources get a first pass that learns repeated header/footer lines.
-Each dropped sample is counted under its reason.
+Streams: clean -> mask PII -> dedup (repeated exchanges, then repeated rows) -> score ->
+format + validate -> write, one sample at a time. Document sources get a first pass that
+learns repeated header/footer lines. Each dropped sample is counted under its reason.
 """
 
 from __future__ import annotations
@@ -16,12 +16,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from aegis_core.refine import clean, pii, quality
-from aegis_core.refine.dedup import Deduplicator
+from aegis_core.refine.dedup import Deduplicator, dedup_exchanges
 from aegis_core.refine.formats import InvalidRow, conversation_turns, document_turns, to_row
 from aegis_core.refine.records import Sample, Turn
 
 DEFAULT_QUALITY_THRESHOLD = 0.5
 PREVIEW_ROWS = 3
+# What dedup dropped, by grain: repeated exchanges inside a conversation, and whole rows
+# (conversations or document chunks) repeating an earlier row of the dataset.
+DEDUP_GRAINS = ("exchange_exact", "exchange_near", "conversation_exact", "conversation_near")
 T = TypeVar("T")
 
 
@@ -116,6 +119,7 @@ def refine(
     pii_counts: Counter[str] = Counter()
     scores: list[float] = []
     dedup = Deduplicator()
+    grains = dict.fromkeys(DEDUP_GRAINS, 0)
     digest = hashlib.sha256()
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_suffix(out_path.suffix + ".partial")
@@ -133,8 +137,13 @@ def refine(
             if len(turns) < 2 or not all(t.strip() for _, t in turns):
                 dropped["no_dialogue"] += 1
                 continue
+            if sample.kind == "conversation":
+                turns, exact, near = dedup_exchanges(turns)
+                grains["exchange_exact"] += exact
+                grains["exchange_near"] += near
             text = "\n".join(t for _, t in turns)
-            if dedup.is_duplicate(sample.id, text) is not None:
+            if (verdict := dedup.is_duplicate(sample.id, text)) is not None:
+                grains[f"conversation_{verdict}"] += 1
                 continue
             value, worst = quality.score(text if sample.kind == "conversation" else sample.text)
             if value < quality_threshold:
@@ -162,7 +171,7 @@ def refine(
     stats.sha256 = digest.hexdigest()
     stats.mean_quality = round(sum(scores) / len(scores), 4) if scores else 0.0
     stats.pii_masked = dict(pii_counts)
-    stats.dedup = dict(dedup.counts)
+    stats.dedup = {"kept": dedup.counts["kept"], **grains}
     stats.dropped = dict(dropped)
     stats.quality_histogram = quality.histogram(scores)
     return stats
