@@ -1,14 +1,22 @@
-"""The refinery assets, one partition per job: raw_sources -> parsed_chunks -> refined_jsonl."""
+"""The refinery assets, one partition per job: raw_sources -> parsed_chunks -> refined_jsonl.
+
+Each asset runs its step inside `service.halting`: whatever it raises halts the job with the
+step and a one-line reason (audited, partial files removed) before Dagster sees the failure.
+A payment's run for a job that another run already took (or that left triage) does nothing:
+`raw_sources` yields no output and Dagster skips the rest of the run.
+"""
 
 import json
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
 
 from aegis_assets.jobs import REFINERY_GROUP
 from aegis_assets.partitions import job_partitions
-from aegis_core.errors import AegisError
+from aegis_core.db.session import Database
 from aegis_core.refine import chunks_io, service
 from aegis_core.refine.formats import InvalidRow, row_turns, validate
 from aegis_core.refine.pii_audit import find_leaks
@@ -16,10 +24,30 @@ from resources.database import DatabaseResource
 from resources.refinery import RefineryResource
 
 COMMON = {"partitions_def": job_partitions, "group_name": REFINERY_GROUP}
+STEPS = {"raw_sources": "fetch", "parsed_chunks": "parse", "refined_jsonl": "refine"}
 
 
-def _fail(exc: AegisError, step: str) -> dg.Failure:
-    return dg.Failure(description=f"{step}: {exc}", metadata={"reason": str(exc)})
+def trigger(run: dg.DagsterRun) -> service.Trigger:
+    """Who asked for the run, from the tags the sensors set."""
+    return service.Trigger(
+        kind=run.tags.get("aegis/trigger", "system"),
+        run_id=run.run_id,
+        event_id=run.tags.get("aegis/stripe_event"),
+    )
+
+
+@contextmanager
+def _step(
+    context: dg.AssetExecutionContext, database: DatabaseResource, refinery: RefineryResource
+) -> Iterator[tuple[Database, service.JobFiles]]:
+    step = STEPS[context.asset_key.to_user_string()]
+    db, files = database.get(), refinery.files(context.partition_key)
+    try:
+        with service.halting(db, context.partition_key, step, files):
+            yield db, files
+    except Exception as exc:
+        reason = service.one_line(exc)
+        raise dg.Failure(description=f"{step}: {reason}", metadata={"reason": reason}) from exc
 
 
 def _markdown_samples(rows: list[Any], limit: int = 3) -> str:
@@ -30,18 +58,25 @@ def _markdown_samples(rows: list[Any], limit: int = 3) -> str:
     return "\n\n".join(parts) or "_no samples_"
 
 
-@dg.asset(**COMMON, description="The job's source, fetched over https with SSRF guards.")
+@dg.asset(
+    **COMMON,
+    output_required=False,
+    description="The job's source, fetched over https with SSRF guards.",
+)
 def raw_sources(
     context: dg.AssetExecutionContext, database: DatabaseResource, refinery: RefineryResource
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult]:
     """Fetch the source URL to the job folder; sniff its real format."""
-    db, job_id = database.get(), context.partition_key
-    try:
-        job = service.start(db, job_id, actor=context.run.tags.get("aegis/trigger", "system"))
-        info = service.fetch_source(db, job, refinery.files(job_id), **refinery.fetch_limits())
-    except AegisError as exc:
-        raise _fail(exc, "fetch") from exc
-    return dg.MaterializeResult(
+    with _step(context, database, refinery) as (db, files):
+        job = service.start(db, context.partition_key, trigger(context.run))
+        if job is None:
+            context.log.info(
+                "Already processed: this payment's run was started before, or the job has "
+                "left triage. Nothing to do; only an operator request re-runs a job."
+            )
+            return
+        info = service.fetch_source(db, job, files, **refinery.fetch_limits())
+    yield dg.MaterializeResult(
         metadata={
             "bytes": dg.MetadataValue.int(info["bytes"]),
             "sha256": info["sha256"],
@@ -60,26 +95,21 @@ def parsed_chunks(
     context: dg.AssetExecutionContext, database: DatabaseResource, refinery: RefineryResource
 ) -> dg.MaterializeResult:
     """Parse the source with the parser for its format."""
-    db, job_id = database.get(), context.partition_key
-    files = refinery.files(job_id)
-    try:
-        job = service.start(db, job_id)
-        stats = service.parse(db, job, files)
-    except AegisError as exc:
-        raise _fail(exc, "parse") from exc
-    preview = []
-    for sample in chunks_io.read_samples(files.chunks):
-        preview.append(
-            {
-                "kind": sample.kind,
-                "title": sample.title,
-                "page": sample.page,
-                "turns": sample.turns[:4],
-                "text": sample.text[:400],
-            }
-        )
-        if len(preview) == 3:
-            break
+    with _step(context, database, refinery) as (db, files):
+        stats = service.parse(db, service.current(db, context.partition_key), files)
+        preview = []
+        for sample in chunks_io.read_samples(files.chunks):
+            preview.append(
+                {
+                    "kind": sample.kind,
+                    "title": sample.title,
+                    "page": sample.page,
+                    "turns": sample.turns[:4],
+                    "text": sample.text[:400],
+                }
+            )
+            if len(preview) == 3:
+                break
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": dg.MetadataValue.int(stats["chunks"]),
@@ -142,10 +172,8 @@ def refined_jsonl(
     context: dg.AssetExecutionContext, database: DatabaseResource, refinery: RefineryResource
 ) -> dg.MaterializeResult:
     """Refine the parsed samples into the customer's dataset."""
-    db, job_id = database.get(), context.partition_key
-    files = refinery.files(job_id)
-    try:
-        job = service.start(db, job_id)
+    with _step(context, database, refinery) as (db, files):
+        job = service.current(db, context.partition_key)
         stats = service.refine(
             db,
             job,
@@ -153,9 +181,7 @@ def refined_jsonl(
             quality_threshold=refinery.quality_threshold,
             on_progress=lambda n: context.log.info(f"{n:,} samples refined"),
         )
-    except AegisError as exc:
-        raise _fail(exc, "refine") from exc
-    audit = _audit_output(files.dataset)
+        audit = _audit_output(files.dataset)
     histogram = "| quality | rows |\n| --- | --- |\n" + "\n".join(
         f"| {i / 10:.1f}-{(i + 1) / 10:.1f} | {n} |" for i, n in enumerate(stats.quality_histogram)
     )

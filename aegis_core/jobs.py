@@ -26,6 +26,8 @@ class JobStatus(StrEnum):
 
 
 S = JobStatus
+# In the works: a run (or an open gate) is expected to move the job on.
+ACTIVE = frozenset({JobStatus.TRIAGE, JobStatus.REFINING, JobStatus.AWAITING_GATE})
 TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     S.AWAITING_PAYMENT: frozenset({S.TRIAGE, S.HALTED}),
     S.TRIAGE: frozenset({S.REFINING, S.AWAITING_GATE, S.HALTED}),

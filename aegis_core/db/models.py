@@ -226,7 +226,8 @@ class StripeEvent(Base):
 
 
 class Payment(Base):
-    """Revenue received for a job, for the certificate's ledger."""
+    """Revenue received for a job, for the certificate's ledger. `run_id` is the one
+    refinery run the payment started, claimed by that run (see `aegis_core.refine.service`)."""
 
     __tablename__ = "payments"
     __table_args__ = (UniqueConstraint("checkout_session_id"),)
@@ -239,6 +240,7 @@ class Payment(Base):
     amount_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class OperatorRequest(Base):

@@ -6,16 +6,21 @@ were stored, whatever order Stripe sent them in, and every effect is idempotent:
 - `checkout.session.completed` with `payment_status == "paid"`, and
   `checkout.session.async_payment_succeeded`: record the payment (unique per checkout
   session), move the job `awaiting_payment -> triage`, audit it (actor `stripe`), and ask
-  for a refinery run. The run is asked for again if this same event is seen again (after
-  a crash between commit and cursor save); Dagster drops it by its run_key (the event id).
-  A second, different event for an already paid session asks for nothing.
+  for a refinery run. A payment starts one run, ever: the run's first step claims the
+  payment (`claim_run`), and a payment's run that finds the job out of triage or the
+  payment claimed by another run does nothing. The same event seen again (a crash between
+  commit and cursor save, a replay from an empty cursor, `aegis demo` beside the daemon)
+  asks again only while the job is still in triage and no run has claimed the payment;
+  Dagster also drops a repeated request by its run_key (the event id). A second,
+  different event for an already paid session asks for nothing.
 - `checkout.session.completed` still `unpaid` (delayed methods): wait for the async event.
 - `checkout.session.expired` and `checkout.session.async_payment_failed`: halt the unpaid
   job with the reason.
 - A paid session for a job we do not know (a payment link, another front end) creates
   the job from the session: id from `client_reference_id` (or derived from it), source,
   description and format from its metadata. Never two jobs for one session.
-- A session with the wrong amount or currency is audited as refused and asks for nothing.
+- A session with the wrong amount or currency is audited as refused (once per event) and
+  asks for nothing.
 - Every other type is stored by the webhook and deliberately ignored here.
 """
 
@@ -25,12 +30,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from aegis_core import audit
-from aegis_core.db.models import Job, Payment, StripeEvent
-from aegis_core.jobs import JobStatus, create_job, transition
+from aegis_core.db.models import AuditLog, Job, Payment, StripeEvent
+from aegis_core.jobs import ACTIVE, JobStatus, create_job, transition
 from aegis_core.payments import CURRENCY, FLAT_FEE_CENTS
 from aegis_core.settings import get_settings
 
@@ -56,6 +61,16 @@ def _job_id(obj: dict[str, Any]) -> str | None:
 
 
 def _refuse(session: Session, event: StripeEvent, job_id: str | None, reason: str) -> None:
+    already = session.scalar(
+        select(AuditLog.seq)
+        .where(
+            AuditLog.action == "payment_refused",
+            AuditLog.details["event_id"].as_string() == event.event_id,
+        )
+        .limit(1)
+    )
+    if already is not None:  # a replayed event: refused once, audited once
+        return
     audit.append(
         session,
         job_id,
@@ -99,8 +114,14 @@ def _paid(session: Session, event: StripeEvent, obj: dict[str, Any]) -> Launch |
         _refuse(session, event, None, "checkout session without an id")
         return None
     existing = session.scalar(select(Payment).where(Payment.checkout_session_id == obj["id"]))
-    if existing is not None:  # already fulfilled; re-ask only for the same event
-        if existing.stripe_event_id == event.event_id:
+    if existing is not None:  # already fulfilled: re-ask only for the same, unstarted event
+        job = session.get(Job, existing.job_id)
+        if (
+            existing.stripe_event_id == event.event_id
+            and existing.run_id is None
+            and job is not None
+            and job.status == JobStatus.TRIAGE
+        ):
             return Launch(event.event_id, existing.job_id)
         return None
     if obj.get("amount_total") != FLAT_FEE_CENTS or obj.get("currency") != CURRENCY:
@@ -154,6 +175,39 @@ def _failed(session: Session, event: StripeEvent, obj: dict[str, Any]) -> None:
         transition(session, job, JobStatus.HALTED, actor="stripe", reason=reason)
 
 
+def claim_run(session: Session, job: Job, event_id: str | None, run_id: str) -> bool:
+    """True when run `run_id`, asked for by payment event `event_id`, may work on `job`:
+    the job is still in the works and the payment's run is this one, or the job is in
+    triage and this run is the first to claim the payment."""
+    payment = session.scalar(
+        select(Payment).where(Payment.job_id == job.id, Payment.stripe_event_id == event_id)
+    )
+    if payment is None:
+        return False
+    if payment.run_id == run_id:  # this run's own claim (a retried first step)
+        return job.status in ACTIVE
+    if payment.run_id is not None or job.status != JobStatus.TRIAGE:
+        return False
+    claimed = session.execute(
+        update(Payment)
+        .where(Payment.id == payment.id, Payment.run_id.is_(None))
+        .values(run_id=run_id)
+        .execution_options(synchronize_session=False)
+    )
+    return claimed.rowcount == 1
+
+
+def _handle(session: Session, event: StripeEvent) -> Launch | None:
+    obj = (event.payload.get("data") or {}).get("object") or {}
+    if event.type in PAID_TYPES and (
+        event.type != "checkout.session.completed" or obj.get("payment_status") == "paid"
+    ):
+        return _paid(session, event, obj)
+    if event.type in FAILED_TYPES:
+        _failed(session, event, obj)
+    return None
+
+
 def process_events(session: Session, after: int, limit: int = 200) -> Fulfilment:
     """Handle up to `limit` stored events after `after`; returns the runs to ask for."""
     events = session.scalars(
@@ -161,14 +215,15 @@ def process_events(session: Session, after: int, limit: int = 200) -> Fulfilment
     ).all()
     result = Fulfilment(cursor=after, seen=len(events))
     for event in events:
-        obj = (event.payload.get("data") or {}).get("object") or {}
-        if event.type in PAID_TYPES and (
-            event.type != "checkout.session.completed" or obj.get("payment_status") == "paid"
-        ):
-            launch = _paid(session, event, obj)
-            if launch is not None:
-                result.launches.append(launch)
-        elif event.type in FAILED_TYPES:
-            _failed(session, event, obj)
+        launch = _handle(session, event)
+        if launch is not None:
+            result.launches.append(launch)
         result.cursor = event.seq
     return result
+
+
+def process_event(session: Session, event_id: str) -> Launch | None:
+    """Handle one stored event by id, by the same rules (`aegis demo` fulfils its own
+    payment this way, leaving every other event to the sensor)."""
+    event = session.scalar(select(StripeEvent).where(StripeEvent.event_id == event_id))
+    return _handle(session, event) if event is not None else None

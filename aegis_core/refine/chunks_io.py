@@ -26,10 +26,12 @@ SCHEMA = pa.schema(
 
 
 def write_samples(samples: Iterable[Sample], path: Path) -> int:
+    """Written beside `path` as `.partial` and moved into place once complete."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".partial")
     written = 0
     buffer: list[Sample] = []
-    with pq.ParquetWriter(path, SCHEMA, compression="zstd") as writer:
+    with pq.ParquetWriter(tmp, SCHEMA, compression="zstd") as writer:
 
         def flush() -> None:
             columns = {
@@ -51,6 +53,7 @@ def write_samples(samples: Iterable[Sample], path: Path) -> int:
                 flush()
         if buffer or written == 0:
             flush()
+    tmp.replace(path)
     return written
 
 
