@@ -23,7 +23,9 @@ SAFE_JSON = st.recursive(
 )
 
 
-@settings(max_examples=150, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=150, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(value=SAFE_JSON, ascii_only=st.booleans())
 def test_safe_json_is_accepted_unchanged_and_hashable(value: object, ascii_only: bool) -> None:
     raw = json.dumps({"v": value}, ensure_ascii=ascii_only).encode()
