@@ -112,5 +112,7 @@ def test_definitions_load_with_sensors_and_partitions() -> None:
     assert {s.name for s in repo.sensor_defs} == {
         "stripe_payments_sensor",
         "operator_requests_sensor",
+        "refinery_run_failed_sensor",
+        "refinery_run_canceled_sensor",
     }
     assert repo.has_job("refinery")
