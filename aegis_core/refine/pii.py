@@ -149,12 +149,12 @@ _PRIVATE_KEY_LINE = r"-----{} (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
 DETECTORS: list[Detector] = [
     (
         "PRIVATE_KEY",
-        # up to the END line, or, for a pasted block cut short, to a blank line or the end
+        # up to the END line, or, for a block pasted without it, over its base64 lines
         re.compile(
             _PRIVATE_KEY_LINE.format("BEGIN")
-            + r"[\s\S]*?(?:"
+            + r"(?:[\s\S]*?"
             + _PRIVATE_KEY_LINE.format("END")
-            + r"|(?=\n[ \t]*\n)|$)"
+            + r"|(?:[ \t]*\n[ \t]*[A-Za-z0-9+/=:-]{16,})+)"
         ),
         None,
     ),
