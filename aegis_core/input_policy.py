@@ -13,9 +13,10 @@ surrogates, canonical JSON (RFC 8785) has no form for NaN, Infinity or integers 
 
 A body that is simply not JSON is not refused here: `JsonBody.error` says why, and each
 route answers in its own documented words. The common body pays for a few C-level byte
-scans and one parse; the walk over the parsed value runs only when a scan finds
-something that could break a rule (an escape, a long digit run, an exponent, a bracket
-count above the depth limit).
+scans, one parse and a cheap hook per number; the walk over the parsed value (which
+names the offending place) runs only when something could break a rule: an escape
+that could spell a NUL or a surrogate, a number the hooks flag, or more brackets than
+the depth limit.
 """
 
 from __future__ import annotations
@@ -30,10 +31,31 @@ from aegis_core.errors import ValidationError
 
 MAX_SAFE_INTEGER = 2**53 - 1
 DEFAULT_MAX_DEPTH = 32
+# The escapes that can spell a NUL or a surrogate (a valid pair, an emoji, also matches:
+# the walk then finds nothing wrong).
+_RISKY_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
-# Anything that could hide a NUL or a surrogate (an escape), a non-finite or overflowing
-# float, or a large integer. A match inside a string only costs the exact walk.
-_SUSPECT = re.compile(rb"\\u|NaN|Infinity|[0-9]{16}|[eE][-+]?[0-9]{3}")
+
+class _Suspect(Exception):
+    """Raised by the parse hooks; the walk then finds and names the offending value."""
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if value - value:  # NaN for an overflow to +/-inf
+        raise _Suspect
+    return value
+
+
+def _int(text: str) -> int:
+    value = int(text)
+    if len(text) > 15 and not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        raise _Suspect
+    return value
+
+
+def _constant(text: str) -> float:  # NaN, Infinity, -Infinity
+    raise _Suspect
 
 
 class InputRefused(ValidationError):
@@ -77,13 +99,21 @@ def read_json(raw: bytes, *, max_depth: int = DEFAULT_MAX_DEPTH) -> JsonBody:
         ) from None
     if not text.strip():
         return JsonBody(raw, error="the body is empty")
+    suspect = False
     try:
-        value = json.loads(text)
+        try:
+            value = json.loads(text, parse_float=_float, parse_int=_int, parse_constant=_constant)
+        except _Suspect:  # parse again plainly, so that the walk can name the place
+            value, suspect = json.loads(text), True
     except RecursionError:
         raise InputRefused(f"JSON nests deeper than {max_depth} levels") from None
     except ValueError as exc:
         return JsonBody(raw, error=str(exc))
-    if raw.count(b"[") + raw.count(b"{") > max_depth or _SUSPECT.search(raw):
+    if (
+        suspect
+        or raw.count(b"[") + raw.count(b"{") > max_depth
+        or (b"\\u" in raw and _RISKY_ESCAPE.search(raw))
+    ):
         check_value(value, max_depth=max_depth)
     return JsonBody(raw, value)
 

@@ -41,6 +41,8 @@ def test_safe_json_is_accepted_unchanged_and_hashable(value: object, ascii_only:
         (b'{"a": "x\x00"}', "NUL bytes"),
         (b'{"a": ["\\ud83d"]}', "a[0] must not contain lone surrogates"),
         (b'{"a": {"\\udfff": 1}}', "object key"),
+        (b'{"a": "\\uDBFF\\u0041"}', "lone surrogates"),
+        (b'{"a": "\\uDc00"}', "lone surrogates"),
         (b'{"a": "\xed\xa0\x80"}', "UTF-8"),
         (b'{"a": NaN}', "a must be finite"),
         (b'{"a": -Infinity}', "finite"),
