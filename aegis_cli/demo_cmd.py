@@ -1,9 +1,16 @@
 """`aegis demo`: one job end to end on the embedded default, through the real pieces.
 
 Order (local checkout) -> signed `checkout.session.completed` into the webhook path ->
-the Stripe sensor's tick -> the refinery job executed by Dagster for the job's partition
--> the dataset, the job record and a verified audit chain. The demo's source is a local
-file, so it turns on the dev setting that allows file:// sources for this run only.
+the payment fulfilled by the Stripe sensor's own rule -> the refinery job executed by
+Dagster for the job's partition -> the dataset, the job record and a verified audit chain.
+The demo's source is a local file, so it turns on the dev setting that allows file://
+sources for this run only.
+
+The demo and a `dagster dev` daemon on the same DAGSTER_HOME process each payment once,
+in either order: the demo fulfils only its own event and tags its run with the sensor's
+run_key (the event id), so the daemon never launches that payment again; if the daemon's
+sensor took the payment first, the demo waits for that run instead of starting one. Under
+both, a payment's run claims the payment in the database and a second one does nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +18,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import dagster as dg
+
+    from aegis_core.db.session import Database
+    from aegis_core.settings import AegisSettings
+
+INSTANCE_CONFIG = Path(__file__).resolve().parents[1] / "dagster.yaml"  # the one we ship
+WAIT_S = 1800.0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,19 +54,18 @@ def _demo(args: argparse.Namespace) -> int:
     dagster_home = Path(os.environ["DAGSTER_HOME"])
     dagster_home.mkdir(parents=True, exist_ok=True)
     if not (dagster_home / "dagster.yaml").exists():
-        (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        if INSTANCE_CONFIG.is_file():
+            shutil.copyfile(INSTANCE_CONFIG, dagster_home / "dagster.yaml")
+        else:
+            (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
 
     import dagster as dg
 
-    from aegis_assets.definitions import defs
     from aegis_cli.demo_data import write_demo_export
-    from aegis_core import audit, orders
+    from aegis_core import audit
     from aegis_core.db import migrate
     from aegis_core.db.models import Job
     from aegis_core.db.session import get_database
-    from aegis_core.payments import local, webhooks
-    from aegis_sensors.stripe import stripe_payments_sensor
-    from resources.database import DatabaseResource
 
     url = settings.resolved_database_url
     migrate.upgrade(url)
@@ -55,9 +73,38 @@ def _demo(args: argparse.Namespace) -> int:
     source = args.source or write_demo_export(home / "samples" / "support-chat.json").as_uri()
     if "://" not in source:
         source = Path(source).resolve().as_uri()
+    job_id, event_id = order_and_pay(db, settings, source, args.description, args.format)
+    ok = fulfil_and_run(dg.DagsterInstance.get(), db, job_id, event_id)
+    with db.session() as session:
+        row = session.get(Job, job_id)
+        verdict = audit.verify(session)
+    print(
+        f"4. refinery   run {'succeeded' if ok else 'failed'}; job status {row.status}"
+        + (f" ({row.halt_reason})" if row.halt_reason else "")
+    )
+    if row.output_path and Path(row.output_path).is_file():
+        print(f"   dataset    {row.output_path}")
+        print(f"   stats      {json.dumps(row.dataset)}")
+        first = Path(row.output_path).read_text().splitlines()[0]
+        print(f"   first row  {first[:300]}{'...' if len(first) > 300 else ''}")
+    print(f"5. audit      {verdict.describe()}")
+    print(
+        f"   browse the lineage: DAGSTER_HOME={os.environ['DAGSTER_HOME']} "
+        "dagster-webserver -w workspace.yaml"
+    )
+    return 0 if ok and row.status == "complete" and verdict.ok else 1
+
+
+def order_and_pay(
+    db: Database, settings: AegisSettings, source: str, description: str, fmt: str
+) -> tuple[str, str]:
+    """A job ordered and paid through the local checkout stand-in: (job id, event id)."""
+    from aegis_core import orders
+    from aegis_core.payments import local, webhooks
+
     print(f"1. order      {source}")
     request = orders.parse_job_request(
-        {"source_url": source, "description": args.description, "format": args.format}, settings
+        {"source_url": source, "description": description, "format": fmt}, settings
     )
     with db.session() as session:
         order = orders.place_order(session, request, settings, customer_id=None)
@@ -69,46 +116,53 @@ def _demo(args: argparse.Namespace) -> int:
     with db.session() as session:
         webhooks.store(session, event)
     print(f"2. paid       signed event {event['id']} verified and stored")
+    return job.id, event["id"]
 
-    instance = dg.DagsterInstance.get()
-    cursor_key = "aegis-demo-stripe-cursor"
-    cursor = instance.run_storage.get_cursor_values({cursor_key}).get(cursor_key)
-    with dg.build_sensor_context(
-        instance=instance,
-        cursor=cursor,
-        definitions=defs,
-        resources={"database": DatabaseResource()},
-    ) as ctx:
-        tick = stripe_payments_sensor(ctx)
-    if isinstance(tick, dg.SkipReason):
-        print(f"   sensor: {tick.skip_message}")
-        return 1
-    for request_ in tick.dynamic_partitions_requests or []:
-        instance.add_dynamic_partitions(request_.partitions_def_name, request_.partition_keys)
-    instance.run_storage.set_cursor_values({cursor_key: tick.cursor})
-    print(f"3. sensor     {len(tick.run_requests)} run request(s), partition {job.id}")
-    refinery = defs.get_job_def("refinery")
-    ok = True
-    for run in tick.run_requests:
-        result = refinery.execute_in_process(
-            partition_key=run.partition_key, instance=instance, tags=run.tags, raise_on_error=False
-        )
-        ok &= (result.success and run.partition_key == job.id) or run.partition_key != job.id
+
+def fulfil_and_run(instance: dg.DagsterInstance, db: Database, job_id: str, event_id: str) -> bool:
+    """Fulfil this one payment by the sensor's rule and run the refinery for it once, unless
+    the daemon's sensor already launched that run; True when the job completed."""
+    from aegis_assets.definitions import defs
+    from aegis_assets.partitions import job_partitions
+    from aegis_core.db.models import Job
+    from aegis_core.jobs import ACTIVE, JobStatus
+    from aegis_core.payments.fulfilment import process_event
+    from aegis_sensors.stripe import run_tags
+
     with db.session() as session:
-        row = session.get(Job, job.id)
-        verdict = audit.verify(session)
-    print(
-        f"4. refinery   run {'succeeded' if ok else 'failed'}; job status {row.status}"
-        + (f" ({row.halt_reason})" if row.halt_reason else "")
+        launch = process_event(session, event_id)
+    daemon_run = _sensor_run(instance, event_id)
+    if daemon_run is not None:
+        print(f"3. fulfilled  by the Dagster daemon's sensor first: run {daemon_run.run_id}")
+    elif launch is not None:
+        instance.add_dynamic_partitions(job_partitions.name, [launch.job_id])
+        print(f"3. fulfilled  job {job_id} in triage; run_key {event_id}, partition {job_id}")
+        defs.resolve_job_def("refinery").execute_in_process(
+            partition_key=launch.job_id,
+            instance=instance,
+            tags=run_tags(launch),
+            raise_on_error=False,
+        )
+    # Whichever run holds the payment (ours, or the daemon's), wait for the job to settle.
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        with db.session() as session:
+            status = session.get(Job, job_id).status
+        if status not in ACTIVE or time.monotonic() > deadline:
+            return status == JobStatus.COMPLETE
+        time.sleep(1.0)
+
+
+def _sensor_run(instance: dg.DagsterInstance, event_id: str) -> dg.DagsterRun | None:
+    """The run the Stripe sensor launched for this event, if any."""
+    import dagster as dg
+
+    from aegis_sensors.stripe import RUN_KEY_TAG, SENSOR_NAME_TAG, stripe_payments_sensor
+
+    runs = instance.get_runs(
+        filters=dg.RunsFilter(
+            tags={RUN_KEY_TAG: event_id, SENSOR_NAME_TAG: stripe_payments_sensor.name}
+        ),
+        limit=1,
     )
-    if row.output_path:
-        print(f"   dataset    {row.output_path}")
-        print(f"   stats      {json.dumps(row.dataset)}")
-        first = Path(row.output_path).read_text().splitlines()[0]
-        print(f"   first row  {first[:300]}{'...' if len(first) > 300 else ''}")
-    print(f"5. audit      {verdict.describe()}")
-    print(
-        f"   browse the lineage: DAGSTER_HOME={os.environ['DAGSTER_HOME']} "
-        "dagster-webserver -w workspace.yaml"
-    )
-    return 0 if ok and row.status == "complete" and verdict.ok else 1
+    return runs[0] if runs else None

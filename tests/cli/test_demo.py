@@ -37,3 +37,41 @@ def test_demo_refines_one_job_end_to_end(tmp_path: Path) -> None:
         timeout=120,
     )
     assert verify.returncode == 0, verify.stdout
+
+
+def test_demo_with_an_empty_conversation_completes_with_the_rest(tmp_path: Path) -> None:
+    """The source from issue 13: one empty conversation used to kill the whole job."""
+    source = tmp_path / "x.json"
+    question = "My NAS will not boot after the firmware update, what should I check first?"
+    answer = "Check the boot order in the firmware settings and make sure the system disk is first."
+    source.write_text(
+        json.dumps(
+            [
+                {"messages": []},
+                {
+                    "messages": [
+                        {"role": "user", "content": question},
+                        {"role": "assistant", "content": answer},
+                    ]
+                },
+            ]
+        )
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AEGIS_", "DAGSTER_"))}
+    proc = subprocess.run(
+        [sys.executable, "-m", "aegis_cli", "demo", "--source", "x.json"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "job status complete" in proc.stdout and '"dropped": {"empty": 1}' in proc.stdout
+    job_dir = next((tmp_path / ".aegis" / "data" / "jobs").iterdir())
+    assert not list(job_dir.glob("*.partial"))
+    (row,) = [json.loads(line) for line in (job_dir / "dataset.jsonl").read_text().splitlines()]
+    assert [turn["value"] for turn in row["conversations"][1:]] == [question, answer]
+    # The instance config the project ships, run monitoring on, is the demo's DAGSTER_HOME's.
+    instance_config = (tmp_path / ".aegis" / "dagster" / "dagster.yaml").read_text()
+    assert "run_monitoring:\n  enabled: true" in instance_config
