@@ -59,6 +59,10 @@ class AegisSettings(BaseSettings):
         default=None, description="Ed25519 signing key; default <home>/keys/signing.key."
     )
     public_base_url: str = "http://127.0.0.1:8000"
+    did_domain: str | None = Field(
+        default=None,
+        description="Host[:port] of the issuer's did:web DID; default the public base URL's.",
+    )
     stage: str = "dev"
     default_auto_approve_threshold: Decimal = Decimal("5.00")
     max_source_bytes: int = 200 * 1024 * 1024
