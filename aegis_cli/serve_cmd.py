@@ -11,6 +11,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--reload", action="store_true")
+    serve.add_argument("--no-access-log", action="store_true", help="do not log a line per request")
     serve.set_defaults(handler=_serve)
 
 
@@ -24,5 +25,6 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         reload=args.reload,
         proxy_headers=True,
+        access_log=not args.no_access_log,
     )
     return 0
