@@ -231,7 +231,9 @@ def project_filters(cases: list[FilterCase]) -> list[bool]:
     return [quality.score(c.text)[0] < DEFAULT_QUALITY_THRESHOLD for c in cases]
 
 
-def datatrove_filters(cases: list[FilterCase]) -> list[bool]:
+def datatrove_filters(cases: list[FilterCase], short_text: bool = False) -> list[bool]:
+    """datatrove's defaults are tuned for web pages (50 words, 5 sentences at least);
+    `short_text` lifts those two and C4's per-line rules, for chat-sized samples."""
     from datatrove.data import Document
     from datatrove.pipeline.filters import (
         C4QualityFilter,
@@ -239,7 +241,16 @@ def datatrove_filters(cases: list[FilterCase]) -> list[bool]:
         GopherRepetitionFilter,
     )
 
-    stack = [GopherRepetitionFilter(), GopherQualityFilter(), C4QualityFilter()]
+    if short_text:
+        stack = [
+            GopherRepetitionFilter(),
+            GopherQualityFilter(min_doc_words=None),
+            C4QualityFilter(
+                min_num_sentences=-1, min_words_per_line=-1, filter_no_terminal_punct=False
+            ),
+        ]
+    else:
+        stack = [GopherRepetitionFilter(), GopherQualityFilter(), C4QualityFilter()]
     out = []
     for i, c in enumerate(cases):
         doc = Document(text=c.text, id=str(i))
@@ -371,6 +382,8 @@ def datatrove_side(qs: QualitySet) -> Side:
     side.pii, side.pii_precision, side.near_misses = score_pii(qs.pii, prose, run, replacements)
     side.dedup = score_dedup(qs.dedup, datatrove_dedup(qs.dedup))
     side.filters = score_filters(qs.filters, datatrove_filters(qs.filters))
+    short = score_filters(qs.filters, datatrove_filters(qs.filters, short_text=True))
+    side.filters.update({f"short_text:{k}": v for k, v in short.items()})
     return side
 
 
@@ -451,6 +464,11 @@ def table(ours: Side, theirs: Side | None) -> str:
         + dt(lambda s: s.filters["prose_dropped"])
         + " |"
     )
+    for key in ("filler_dropped", "precision", "prose_dropped"):
+        lines.append(
+            f"| filter: {key.replace('_', ' ')}, datatrove with short-text settings | "
+            f"(same as above) | " + dt(lambda s, k=key: s.filters[f"short_text:{k}"]) + " |"
+        )
     for key in sorted(k for k in f if k.startswith("dropped:")):
         lines.append(
             f"| filter: {key[8:]} dropped | {_pct(f[key])} | "

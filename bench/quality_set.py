@@ -162,14 +162,16 @@ def _phones(rng: random.Random) -> dict[str, list[str]]:
                 f"{area} {ex} {line}",
             ][i % 8]
         )
-    for i in range(8):  # national numbers outside North America
+    for i in range(12):  # national numbers outside North America
         nanp.append(
             [
                 f"020 {n(4)} {n(4)}",
                 f"0161 {n(3)} {n(4)}",
                 f"030 {n(4)} {n(4)}",
                 f"06 {n(4)} {n(4)}",
-            ][i % 4]
+                f"07700 {n(6)}",
+                f"01632 {n(6)}",
+            ][i % 6]
         )
     for cc, digits in [("1", 10), ("44", 10), ("49", 11), ("33", 9), ("91", 10), ("61", 9)] * 4:
         e164.append(f"+{cc}{rng.randint(1, 9)}{n(digits - 1)}")

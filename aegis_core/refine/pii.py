@@ -12,8 +12,9 @@ Near-misses are deliberately kept:
 - a 9-digit run is an SSN only with the 3-2-4 dashes or right after "SSN"/"social security
   (number)"; area 000/666/9xx, group 00 and serial 0000 never are;
 - a phone number has 10-15 digits (so dates, times, prices and short codes are not phones):
-  national groups ("(415) 555-0139", "1-800-555-0199", "020 7946 0958"), or "+" and a
-  country code, grouped ("+44 (0)20 7946 0958") or E.164 without separators ("+12125550147");
+  national groups ("(415) 555-0139", "1-800-555-0199", "020 7946 0958", "07700 900123"),
+  or "+" and a country code, grouped ("+44 (0)20 7946 0958") or E.164 without separators
+  ("+12125550147");
 - the ids inside channel, role and custom-emoji references (`<#id>`, `<@&id>`, `<:name:id>`)
   are not people.
 Placeholders: [PRIVATE_KEY] [SECRET] [CREDIT_CARD] [IBAN] [EMAIL] [US_SSN] [IP_ADDRESS]
@@ -227,6 +228,11 @@ DETECTORS: list[Detector] = [
             r"(?<![\w+])(?<!\d[ .-])(?:1[ .-])?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])"
             r"\d{3,4}[ .-]\d{3,4}(?![\w])(?![ .-]\d)"
         ),
+        _phone,
+    ),
+    (
+        "PHONE",  # national with a trunk 0 and one long group: "07700 900123", "01632 960961"
+        re.compile(r"(?<![\w+.,-])0\d{3,4}[ -]\d{5,7}(?![\w.,-]\d)(?!\w)"),
         _phone,
     ),
 ]
