@@ -70,8 +70,18 @@ WORDS = [
 ]
 
 
+FUNCTION_WORDS = ["the", "to", "of", "and", "is", "it", "in", "for", "on", "with", "this", "was"]
+
+
 def sentence(rng: random.Random, n: int) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + "."
+    """`n` topic words with function words between them (about a third of the words, as in
+    prose), so the text passes the quality filter like real chat does."""
+    words = []
+    for _ in range(n):
+        if rng.random() < 0.5:
+            words.append(rng.choice(FUNCTION_WORDS))
+        words.append(rng.choice(WORDS))
+    return " ".join(words).capitalize() + "."
 
 
 def _author(i: int) -> dict:
@@ -230,11 +240,19 @@ def main() -> None:
     parser.add_argument("--html-pages", type=int, default=200)
     parser.add_argument("--pdfs", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--export",
+        type=Path,
+        help="refine this export instead of generating one (written here first if missing,"
+        " so two code versions can be timed on the same file)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        export = work / "export.json"
-        size = write_discord(export, args.discord_mb, args.discord_shape)
+        export = args.export or work / "export.json"
+        if not export.exists():
+            write_discord(export, args.discord_mb, args.discord_shape)
+        size = export.stat().st_size
         d = run_child(CHILD_REFINE, work, [export])
         mb = size / 1024 / 1024
         print(

@@ -23,15 +23,18 @@ edited): the highest pair sharing a template scored 0.63 with bigrams (0.61 with
   the share of equal MinHash values estimates the Jaccard (standard error ~0.03 at 0.7)
   and only a pair estimated at >= THRESHOLD is dropped, so a pair sharing a template
   that meets in a band is still kept.
+Rows are judged in batches (`check_many`, as if one at a time): hashing, MinHash and
+band lookups are a few numpy and rensa calls per batch rather than per row.
 Memory per kept row: 256 one-byte MinHash values (b-bit MinHash: the low byte of each;
-the 1/256 chance of equal low bytes is corrected for) and 20 band entries of 8 bytes in
-numpy tables at most half full (~320 bytes), never texts: a 1 GB export stays well under
-1 GB of memory.
+the 1/256 chance of equal low bytes is corrected for), 20 band entries of 8 bytes in
+numpy tables at most half full (~320 bytes) and an exact-hash set entry, never texts: a
+1 GB export stays well under 1 GB of memory.
 """
 
 from __future__ import annotations
 
 import array
+import itertools
 import re
 import string
 import unicodedata
@@ -46,6 +49,7 @@ SHINGLE = 2
 PERMUTATIONS = 256
 BANDS, ROWS = 20, 4
 SEED = 1
+BATCH = 256  # rows judged per call (numpy and rensa work per batch, not per row)
 _PUNCT = re.compile(r"[^\w\s]")
 _DIGITS = re.compile(r"\d")
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # combines word hashes into shingle hashes
@@ -65,6 +69,14 @@ def simplify(text: str) -> str:
     text = unicodedata.normalize("NFKD", text)  # strip accents, then the general rules
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return " ".join(_DIGITS.sub("0", _PUNCT.sub(" ", text)).split())
+
+
+def simple_words(text: str) -> list[bytes]:
+    """The words of `simplify(text)`, as bytes (the ASCII case without decoding back)."""
+    lower = text.lower()
+    if lower.isascii():
+        return lower.encode().translate(_ASCII_SIMPLE).split()
+    return simplify(lower).encode().split()
 
 
 def shingles(simple: str) -> np.ndarray:
@@ -88,10 +100,15 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
 
 def minhash(hashes: np.ndarray) -> np.ndarray:
     """The 256 MinHash values (uint32) of a non-empty set of shingle hashes."""
-    matrix = RMinHash.digest_matrix_from_flat_token_hashes(
-        hashes, np.array([0, hashes.size], dtype=np.uint64), PERMUTATIONS, SEED
-    )
-    return np.frombuffer(array.array("I", matrix.to_rows()[0]), dtype=np.uint32)
+    return minhash_many(hashes, np.array([0, hashes.size], dtype=np.uint64))[0]
+
+
+def minhash_many(hashes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """MinHash values (rows x 256, uint32) of the shingle sets hashes[offsets[i]:offsets[i+1]],
+    in one call into rensa."""
+    matrix = RMinHash.digest_matrix_from_flat_token_hashes(hashes, offsets, PERMUTATIONS, SEED)
+    flat = array.array("I", itertools.chain.from_iterable(matrix.to_rows()))
+    return np.frombuffer(flat, dtype=np.uint32).reshape(-1, PERMUTATIONS)
 
 
 _BAND_MIX = np.array(
@@ -100,12 +117,12 @@ _BAND_MIX = np.array(
 
 
 def band_keys(values: np.ndarray) -> np.ndarray:
-    """One 32-bit key per band: a multiply-add of its rows (MinHash values are already
-    uniformly spread, so this mixes enough; a rare collision only adds a candidate)."""
-    rows = values[: BANDS * ROWS].reshape(BANDS, ROWS).astype(np.uint64)
-    return ((rows * _BAND_MIX[:ROWS]).sum(axis=1, dtype=np.uint64) >> np.uint64(32)).astype(
-        np.uint32
-    )
+    """One 32-bit key per band (for one row of MinHash values, or rows x values): a
+    multiply-add of its rows. MinHash values are already uniformly spread, so this mixes
+    enough; a rare collision only adds a candidate, which verification rejects."""
+    rows = values[..., : BANDS * ROWS].reshape(*values.shape[:-1], BANDS, ROWS)
+    mixed = (rows.astype(np.uint64) * _BAND_MIX[:ROWS]).sum(axis=-1, dtype=np.uint64)
+    return (mixed >> np.uint64(32)).astype(np.uint32)
 
 
 def estimated_jaccard(sig: np.ndarray, others: np.ndarray) -> np.ndarray:
@@ -115,84 +132,96 @@ def estimated_jaccard(sig: np.ndarray, others: np.ndarray) -> np.ndarray:
 
 class BandIndex:
     """Per band, an open-addressing table of 32-bit band keys -> the kept row that first had
-    the key, in numpy. A key sits within `WINDOW` slots of its home slot, so a lookup or
-    an insert is one vectorised gather over every band (no Python loop over bands); the
-    table doubles when a window is full or the table is half full. A 32-bit key can
-    collide; that only adds a candidate, which verification rejects."""
+    the key, in numpy (one flat array, band-major). A key sits within `WINDOW` slots of its
+    home slot, so looking up or inserting a whole batch of rows is a few vectorised
+    gathers (no Python loop over rows or bands); the tables double when they would be over
+    half full or a window is full. A 32-bit key can collide; that only adds a candidate,
+    which verification rejects."""
 
     WINDOW = 8
 
     def __init__(self, bands: int, capacity: int = 1 << 12) -> None:
-        self.keys = np.zeros((bands, capacity), dtype=np.uint32)
-        self.values = np.zeros((bands, capacity), dtype=np.uint32)
-        self._rows = np.arange(bands)[:, None]
-        self._offsets = np.arange(self.WINDOW)[None, :]
+        self.bands, self.capacity = bands, capacity
+        self.keys = np.zeros(bands * capacity, dtype=np.uint32)
+        self.values = np.zeros(bands * capacity, dtype=np.uint32)
+        self._offsets = np.arange(self.WINDOW)
         self.size = 0
-
-    def _slots(self, keys: np.ndarray) -> np.ndarray:
-        mask = self.keys.shape[1] - 1
-        return (keys.astype(np.int64)[:, None] + self._offsets) & mask
 
     @staticmethod
     def _nonzero(keys: np.ndarray) -> np.ndarray:
         return np.where(keys == 0, np.uint32(1), keys)  # 0 marks an empty slot
 
-    def candidates(self, keys: np.ndarray) -> np.ndarray:
-        """The distinct kept rows sharing at least one band key."""
+    def _windows(self, keys: np.ndarray) -> np.ndarray:
+        """Flat slot indices of each key's window: rows x bands x WINDOW."""
+        base = (np.arange(self.bands, dtype=np.int64) * self.capacity)[:, None]
+        home = keys.astype(np.int64)[..., None] + self._offsets
+        return (home & (self.capacity - 1)) + base
+
+    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For rows x bands keys: (row, kept value) for every band key already held."""
         keys = self._nonzero(keys)
-        slots = self._slots(keys)
-        found = self.keys[self._rows, slots] == keys[:, None]
-        return np.unique(self.values[self._rows, slots][found])
+        windows = self._windows(keys)
+        rows, band, step = np.nonzero(self.keys[windows] == keys[..., None])
+        return rows, self.values[windows[rows, band, step]]
+
+    def candidates(self, keys: np.ndarray) -> np.ndarray:
+        """The distinct kept rows sharing at least one band key with one row's keys."""
+        return np.unique(self.lookup(keys[None, :])[1])
 
     def add(self, keys: np.ndarray, value: int) -> None:
+        self.add_many(keys[None, :], np.array([value], dtype=np.uint32))
+
+    def add_many(self, keys: np.ndarray, values: np.ndarray) -> None:
+        """Rows x bands keys, one value per row; a key already held keeps its first value."""
         keys = self._nonzero(keys)
-        if (self.size + 1) * 2 > self.keys.shape[1]:
+        while (self.size + len(keys)) * 2 > self.capacity:
             self._grow()
-        while True:
-            slots = self._slots(keys)
-            held = self.keys[self._rows, slots]
-            free = held == 0
-            need = ~(held == keys[:, None]).any(axis=1)  # bands not holding the key yet
-            if free[need].any(axis=1).all():
-                break
+        band = np.broadcast_to(np.arange(self.bands), keys.shape).ravel()
+        flat_keys = keys.ravel()
+        flat_values = np.repeat(values.astype(np.uint32), self.bands)
+        held = (self.keys[self._windows(keys)] == keys[..., None]).any(axis=2).ravel()
+        fresh = np.flatnonzero(~held)
+        pairs = band[fresh].astype(np.int64) << 32 | flat_keys[fresh]
+        fresh = fresh[np.sort(np.unique(pairs, return_index=True)[1])]  # first row wins
+        band, flat_keys, flat_values = band[fresh], flat_keys[fresh], flat_values[fresh]
+        left = self._place(band, flat_keys, flat_values)
+        while left.size:
             self._grow()
-        first = free.argmax(axis=1)
-        bands = np.flatnonzero(need)
-        at = slots[bands, first[bands]]
-        self.keys[bands, at] = keys[bands]
-        self.values[bands, at] = value
-        self.size += 1
+            band, flat_keys, flat_values = band[left], flat_keys[left], flat_values[left]
+            left = self._place(band, flat_keys, flat_values)
+        self.size += len(keys)
 
-    def _grow(self) -> None:
-        old_keys, old_values = self.keys, self.values
-        bands, capacity = old_keys.shape
-        while True:
-            capacity *= 2
-            self.keys = np.zeros((bands, capacity), dtype=np.uint32)
-            self.values = np.zeros((bands, capacity), dtype=np.uint32)
-            if all(self._reinsert(b, old_keys[b], old_values[b]) for b in range(bands)):
-                return
-
-    def _reinsert(self, band: int, keys: np.ndarray, values: np.ndarray) -> bool:
-        """Places one band's live keys, vectorised: at each window step, every key still
-        unplaced whose slot is free takes it (the first of several wanting one slot)."""
-        table, slots_values = self.keys[band], self.values[band]
-        live = np.flatnonzero(keys)
-        keys, values = keys[live], values[live]
-        home = keys.astype(np.int64) & (table.size - 1)
+    def _place(self, band: np.ndarray, keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Puts (band, key, value) triples in free slots of their windows, vectorised: at
+        each window step every pending key whose slot is free takes it (the first of
+        several wanting one slot). Returns the positions it could not place."""
+        mask = self.capacity - 1
+        base = band.astype(np.int64) * self.capacity
+        home = keys.astype(np.int64)
         pending = np.arange(keys.size)
         for step in range(self.WINDOW):
-            slots = (home[pending] + step) & (table.size - 1)
-            free = table[slots] == 0
-            slots, wanting = slots[free], pending[free]
-            taken, first = np.unique(slots, return_index=True)
-            table[taken], slots_values[taken] = keys[wanting[first]], values[wanting[first]]
-            placed = np.zeros(keys.size, dtype=bool)
-            placed[wanting[first]] = True
-            pending = pending[~placed[pending]]
             if not pending.size:
-                return True
-        return False
+                break
+            flat = base[pending] + ((home[pending] + step) & mask)
+            free = self.keys[flat] == 0
+            taken, first = np.unique(flat[free], return_index=True)
+            winners = pending[free][first]
+            self.keys[taken], self.values[taken] = keys[winners], values[winners]
+            placed = np.zeros(keys.size, dtype=bool)
+            placed[winners] = True
+            pending = pending[~placed[pending]]
+        return pending
+
+    def _grow(self) -> None:
+        live = np.flatnonzero(self.keys)
+        band = live // self.capacity
+        keys, values = self.keys[live], self.values[live]
+        while True:
+            self.capacity *= 2
+            self.keys = np.zeros(self.bands * self.capacity, dtype=np.uint32)
+            self.values = np.zeros_like(self.keys)
+            if not self._place(band, keys, values).size:
+                return
 
 
 class _Signatures:
@@ -204,19 +233,22 @@ class _Signatures:
         self.blocks: list[np.ndarray] = []
         self.size = 0
 
-    def append(self, sig: np.ndarray) -> int:
-        if self.size % self.BLOCK == 0:
-            self.blocks.append(np.zeros((self.BLOCK, PERMUTATIONS), dtype=np.uint8))
-        self.blocks[-1][self.size % self.BLOCK] = sig
-        self.size += 1
-        return self.size - 1
+    def extend(self, sigs: np.ndarray) -> int:
+        """Appends rows; returns the index of the first."""
+        start = self.size
+        for sig in sigs:  # usually a handful per batch
+            if self.size % self.BLOCK == 0:
+                self.blocks.append(np.zeros((self.BLOCK, PERMUTATIONS), dtype=np.uint8))
+            self.blocks[-1][self.size % self.BLOCK] = sig
+            self.size += 1
+        return start
 
-    def rows(self, indices: np.ndarray) -> np.ndarray:
-        return np.stack([self.blocks[i // self.BLOCK][i % self.BLOCK] for i in indices.tolist()])
+    def rows(self, indices: Iterable[int]) -> np.ndarray:
+        return np.stack([self.blocks[i // self.BLOCK][i % self.BLOCK] for i in indices])
 
 
 class Deduplicator:
-    """Rows across a dataset: remembers what it kept; `is_duplicate` judges the next one."""
+    """Rows across a dataset: remembers what it kept; judges the next rows in order."""
 
     def __init__(self, threshold: float = THRESHOLD) -> None:
         self.threshold = threshold
@@ -228,32 +260,126 @@ class Deduplicator:
     def is_duplicate(self, key: str, text: str) -> str | None:
         """None if new (and remember it), else "exact" or "near". `key` names the sample
         in logs only."""
-        simple = simplify(text)
-        digest = xxhash.xxh3_64_intdigest(simple.encode())
-        if digest in self.exact:
-            self.counts["exact_duplicates"] += 1
-            return "exact"
-        hashes = shingles(simple)
-        if hashes.size:
-            values = minhash(hashes)
-            sig, keys = values.astype(np.uint8), band_keys(values)
-            found = self.bands.candidates(keys)
-            if found.size and (
-                estimated_jaccard(sig, self.signatures.rows(found)).max() >= self.threshold
-            ):
-                self.counts["near_duplicates"] += 1
-                return "near"
-            self.bands.add(keys, self.signatures.append(sig))
-        self.exact.add(digest)
-        self.counts["kept"] += 1
+        return self.check_many([text])[0]
+
+    def check_many(self, texts: Sequence[str]) -> list[str | None]:
+        """Each text judged against everything kept before it, this batch included: None
+        if new (and remembered), else "exact" or "near". One batch costs a few numpy and
+        rensa calls, not a few per text."""
+        words = list(map(simple_words, texts))
+        digests = [xxhash.xxh3_64_intdigest(b" ".join(w)) for w in words]
+        shingled = [i for i, w in enumerate(words) if len(w) >= SHINGLE]
+        row_of = dict(zip(shingled, range(len(shingled)), strict=True))
+        earlier: dict[int, list[int]] = {}  # row -> kept rows (signature index) it meets
+        runs: _Runs | None = None
+        if shingled:
+            values = minhash_many(*_flat_shingles([words[i] for i in shingled]))
+            sigs, keys = values.astype(np.uint8), band_keys(values)
+            rows, kept = self.bands.lookup(keys)
+            for row, value in zip(rows.tolist(), kept.tolist(), strict=True):
+                earlier.setdefault(row, []).append(value)
+            runs = _shared_band_keys(keys)
+        new_rows: list[int] = []
+        kept_rows: set[int] = set()
+        verdicts: list[str | None] = []
+        for i, digest in enumerate(digests):
+            if digest in self.exact:
+                self.counts["exact_duplicates"] += 1
+                verdicts.append("exact")
+                continue
+            row = row_of.get(i)
+            if row is not None:
+                mates = runs.mates(row, kept_rows) if runs else []
+                if (row in earlier or mates) and self._near(sigs, row, earlier.get(row), mates):
+                    self.counts["near_duplicates"] += 1
+                    verdicts.append("near")
+                    continue
+                new_rows.append(row)
+                kept_rows.add(row)
+            self.exact.add(digest)
+            self.counts["kept"] += 1
+            verdicts.append(None)
+        if new_rows:
+            start = self.signatures.extend(sigs[new_rows])
+            self.bands.add_many(keys[new_rows], np.arange(start, start + len(new_rows)))
+        return verdicts
+
+    def _near(
+        self, sigs: np.ndarray, row: int, earlier: list[int] | None, mates: list[int]
+    ) -> bool:
+        """Whether the estimated Jaccard with a kept row it met in a band reaches the
+        threshold: the verification that keeps template-sharing pairs."""
+        others = [self.signatures.rows(sorted(set(earlier)))] if earlier else []
+        if mates:
+            others.append(sigs[mates])
+        return bool(estimated_jaccard(sigs[row], np.concatenate(others)).max() >= self.threshold)
+
+
+class _Runs:
+    """Rows of one batch that share a band key, by key, in row order."""
+
+    def __init__(self, by_code: dict[int, list[int]], codes: np.ndarray) -> None:
+        self.by_code, self.codes = by_code, codes
+        self.rows = set(itertools.chain.from_iterable(by_code.values()))
+
+    def mates(self, row: int, kept: set[int]) -> list[int]:
+        """For each band key the row shares, the first earlier row of the batch kept."""
+        if row not in self.rows:
+            return []
+        found = set()
+        for code in self.codes[row].tolist():
+            for other in self.by_code.get(code, ()):
+                if other >= row:
+                    break
+                if other in kept:
+                    found.add(other)
+                    break
+        return sorted(found)
+
+
+def _shared_band_keys(keys: np.ndarray) -> _Runs | None:
+    """Which rows of a batch share a band key with another row (None when none do)."""
+    codes = np.arange(keys.shape[1], dtype=np.int64) << 32 | keys.astype(np.int64)
+    flat = codes.ravel()
+    _, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
+    shared = np.flatnonzero(counts[inverse] > 1)
+    if not shared.size:
         return None
+    by_code: dict[int, list[int]] = {}
+    for position, code in zip(shared.tolist(), flat[shared].tolist(), strict=True):
+        by_code.setdefault(code, []).append(position // keys.shape[1])
+    return _Runs(by_code, codes)
+
+
+def _flat_shingles(docs: list[list[bytes]]) -> tuple[np.ndarray, np.ndarray]:
+    """Bigram hashes of several word lists, flat, with their row offsets (for rensa)."""
+    counts = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+    hashes = np.fromiter(
+        map(xxhash.xxh3_64_intdigest, itertools.chain.from_iterable(docs)),
+        dtype=np.uint64,
+        count=int(counts.sum()),
+    )
+    pairs = hashes[:-1] * _MIX + hashes[1:]  # every adjacent pair, across docs too
+    ends = np.cumsum(counts) - 1  # the last word of each doc starts no bigram
+    keep = np.ones(pairs.size, dtype=bool)
+    keep[ends[:-1]] = False
+    offsets = np.zeros(len(docs) + 1, dtype=np.uint64)
+    offsets[1:] = np.cumsum(counts - 1)
+    return pairs[keep], offsets
 
 
 def unique_mask(texts: Iterable[str], threshold: float = THRESHOLD) -> list[bool]:
     """Which texts to keep: the first of each group of exact or near duplicates, decided
     exactly as the refinery decides rows (for benchmarks and evaluation sets)."""
     dedup = Deduplicator(threshold)
-    return [dedup.is_duplicate(str(i), text) is None for i, text in enumerate(texts)]
+    verdicts: list[str | None] = []
+    batch: list[str] = []
+    for text in texts:
+        batch.append(text)
+        if len(batch) == BATCH:
+            verdicts += dedup.check_many(batch)
+            batch = []
+    return [v is None for v in verdicts + dedup.check_many(batch)]
 
 
 def dedup_exchanges(

@@ -8,14 +8,16 @@ learns repeated header/footer lines. Each dropped sample is counted under its re
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from aegis_core.refine import clean, pii, quality
+from aegis_core.refine.dedup import BATCH as DEDUP_BATCH
 from aegis_core.refine.dedup import Deduplicator, dedup_exchanges
 from aegis_core.refine.formats import InvalidRow, conversation_turns, document_turns, to_row
 from aegis_core.refine.records import Sample, Turn
@@ -97,6 +99,12 @@ def _mask_sample(sample: Sample, counts: Counter[str]) -> Sample:
     return sample
 
 
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
 def learn_repeated_lines(document_texts: Iterable[str]) -> frozenset[str]:
     learner = clean.RepeatedLines()
     for text in document_texts:
@@ -123,7 +131,9 @@ def refine(
     digest = hashlib.sha256()
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_suffix(out_path.suffix + ".partial")
-    with tmp.open("wb") as out:
+
+    def prepared() -> Iterator[tuple[int, Sample, list[Turn], str]]:
+        """Cleaned, masked samples as rows to judge, each with its dedup text."""
         for n, sample in enumerate(samples, start=1):
             if not _has_text(sample):  # an empty conversation or a record without text
                 dropped["empty"] += 1
@@ -141,29 +151,34 @@ def refine(
                 turns, exact, near = dedup_exchanges(turns)
                 grains["exchange_exact"] += exact
                 grains["exchange_near"] += near
-            text = "\n".join(t for _, t in turns)
-            if (verdict := dedup.is_duplicate(sample.id, text)) is not None:
-                grains[f"conversation_{verdict}"] += 1
-                continue
-            value, worst = quality.score(text if sample.kind == "conversation" else sample.text)
-            if value < quality_threshold:
-                dropped[f"quality:{worst}"] += 1
-                continue
-            try:
-                row = to_row(turns, description, fmt)
-            except InvalidRow as exc:
-                dropped[f"invalid:{exc}"[:60]] += 1
-                continue
-            line = (json.dumps(row, ensure_ascii=False) + "\n").encode()
-            out.write(line)
-            digest.update(line)
-            stats.bytes += len(line)
-            stats.rows += 1
-            scores.append(value)
-            if len(stats.preview) < PREVIEW_ROWS:
-                stats.preview.append(row)
-            if on_progress and n % 10_000 == 0:
-                on_progress(n)
+            yield n, sample, turns, "\n".join(t for _, t in turns)
+
+    with tmp.open("wb") as out:
+        for batch in _batches(prepared(), DEDUP_BATCH):  # dedup judges a batch at once
+            verdicts = dedup.check_many([text for *_, text in batch])
+            for (n, sample, turns, text), verdict in zip(batch, verdicts, strict=True):
+                if verdict is not None:
+                    grains[f"conversation_{verdict}"] += 1
+                    continue
+                value, worst = quality.score(text if sample.kind == "conversation" else sample.text)
+                if value < quality_threshold:
+                    dropped[f"quality:{worst}"] += 1
+                    continue
+                try:
+                    row = to_row(turns, description, fmt)
+                except InvalidRow as exc:
+                    dropped[f"invalid:{exc}"[:60]] += 1
+                    continue
+                line = (json.dumps(row, ensure_ascii=False) + "\n").encode()
+                out.write(line)
+                digest.update(line)
+                stats.bytes += len(line)
+                stats.rows += 1
+                scores.append(value)
+                if len(stats.preview) < PREVIEW_ROWS:
+                    stats.preview.append(row)
+                if on_progress and n % 10_000 == 0:
+                    on_progress(n)
     if stats.rows:
         tmp.replace(out_path)
     else:  # no sample survived: no empty dataset on disk

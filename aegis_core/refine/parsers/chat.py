@@ -45,6 +45,7 @@ is written out and continues as a new row with the same sides.
 from __future__ import annotations
 
 import re
+import string
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -85,26 +86,36 @@ _NOISE = re.compile(r"<a?:\w+:\d+>|:\w+:|https?://\S+|<#\d+>|<@&\d+>")
 _LEADING_MENTIONS = re.compile(r"^(?:\s*@(?:User_[0-9a-f]{6}|everyone|here)\b[\s,:;.!-]*)+")
 _REPEATS = re.compile(r"(.)\1{2,}")
 _SUFFIXES = ("ings", "ing", "ed", "es", "s", "e", "ly")
-_stems: dict[str, str] = {}
 
 
 def strip_leading_mentions(text: str) -> str:
     return _LEADING_MENTIONS.sub("", text).strip() if "@" in text[:2] else text
 
 
-def _stem(word: str) -> str:
-    stem = _stems.get(word)
-    if stem is None:
-        stem = word
-        if len(word) > 4 and not word.endswith("ss"):
-            for suffix in _SUFFIXES:
-                if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-                    stem = word[: -len(suffix)]
-                    break
-        if len(_stems) > 200_000:  # bounded: a cache, not a vocabulary
-            _stems.clear()
-        _stems[word] = stem
-    return stem
+def _content_form(word: str) -> str:
+    """A token's content word ("" when it carries none): repeats squeezed ("okkkk"),
+    laughter and acknowledgements dropped, a crude suffix stripped."""
+    if len(word) < 2:
+        return ""
+    if _REPEATS.search(word):  # "okkkk", "thanksss", "loool"
+        word = _REPEATS.sub(r"\1", word)
+        if word in _NOT_CONTENT:
+            return ""
+    if _LAUGH.fullmatch(word):
+        return ""
+    if len(word) > 4 and not word.endswith("ss"):
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                return word[: -len(suffix)]
+    return word
+
+
+_NOT_CONTENT = STOP_WORDS | ACKNOWLEDGEMENTS
+# ASCII tokens as _WORD finds them: apostrophes vanish ("don't" -> "dont"), every other
+# punctuation mark splits ("+1" -> "1", too short to count).
+_ASCII_TOKENS = str.maketrans({c: " " for c in string.punctuation.replace("'", "")} | {"'": None})
+_FORMS: dict[str, str] = {}  # token -> content form: a bounded cache (words repeat a lot)
+_EMPTY: frozenset[str] = frozenset()
 
 
 def content_words(text: str) -> frozenset[str]:
@@ -112,21 +123,23 @@ def content_words(text: str) -> frozenset[str]:
     lower = text.lower()
     if ":" in lower or "<" in lower:
         lower = _NOISE.sub(" ", lower)
-    words = set(_WORD.findall(lower)) - STOP_WORDS - ACKNOWLEDGEMENTS
+    if lower.isascii():  # the common case: C-level passes instead of a regex
+        words = set(lower.translate(_ASCII_TOKENS).split())
+    else:
+        words = set(_WORD.findall(lower))
+    words -= _NOT_CONTENT
     if not words:
-        return frozenset()
-    out = set()
-    for word in words:
-        if len(word) < 2:
-            continue
-        if _REPEATS.search(word):  # "okkkk", "thanksss", "loool"
-            word = _REPEATS.sub(r"\1", word)
-            if word in ACKNOWLEDGEMENTS or word in STOP_WORDS:
-                continue
-        if _LAUGH.fullmatch(word):
-            continue
-        out.add(_stem(word))
-    return frozenset(out)
+        return _EMPTY
+    forms = set(map(_FORMS.get, words))  # C-level when every token is cached
+    if None in forms:
+        if len(_FORMS) > 200_000:
+            _FORMS.clear()
+        for word in words:
+            if word not in _FORMS:
+                _FORMS[word] = _content_form(word)
+        forms = set(map(_FORMS.__getitem__, words))
+    forms.discard("")
+    return frozenset(forms)
 
 
 @dataclass(slots=True)

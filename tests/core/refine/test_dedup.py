@@ -164,7 +164,7 @@ def test_band_index_grows_without_losing_or_inventing_keys() -> None:
     kept = rng.integers(0, 2**32, size=(3000, 3), dtype=np.uint32)
     for value, keys in enumerate(kept):
         index.add(keys, value)
-    assert index.keys.shape[1] >= 6000  # grew, staying at most half full
+    assert index.capacity >= 6000  # grew, staying at most half full
     assert all(index.candidates(keys).tolist() == [v] for v, keys in enumerate(kept))
     strangers = rng.integers(0, 2**32, size=(3000, 3), dtype=np.uint32)
     assert sum(index.candidates(keys).size for keys in strangers) <= 3  # 32-bit collisions
@@ -209,3 +209,14 @@ def test_a_near_duplicate_row_is_reported_at_the_conversation_grain(tmp_path: Pa
     unchanged = sum(a == b for a, b in zip(near[::2], near[1::2], strict=True))
     assert stats.rows == 9 and stats.dedup["conversation_exact"] == unchanged
     assert stats.dedup["conversation_near"] == 3 - unchanged > 0
+
+
+def test_a_batch_is_judged_as_one_row_at_a_time() -> None:
+    near, hard = labelled_pairs(seed=7, n=20)
+    texts = near + hard + near[:6]  # duplicates inside one batch and against earlier ones
+    one_by_one = dedup.Deduplicator()
+    expected = [one_by_one.is_duplicate(str(i), t) for i, t in enumerate(texts)]
+    batched = dedup.Deduplicator()
+    got = batched.check_many(texts[:50]) + batched.check_many(texts[50:])
+    assert got == expected and expected.count("exact") >= 6 and "near" in expected
+    assert batched.counts == one_by_one.counts
