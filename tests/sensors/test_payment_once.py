@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from aegis_assets.definitions import defs
 from aegis_cli import demo_cmd
@@ -120,8 +121,8 @@ def test_a_second_run_for_one_payment_does_nothing(db: Database, source: Path) -
         second = _execute(instance, launch)
         assert second.success and not second.asset_materializations_for_node("raw_sources")
         assert _statuses(db, job_id) == ["triage"] and audit_trail(db) == trail
-        with db.session() as s:
-            s.query(Payment).filter(Payment.job_id == job_id).update({"run_id": None})
+        with db.session() as s:  # as if that other run had never existed
+            s.execute(update(Payment).where(Payment.job_id == job_id).values(run_id=None))
         assert _execute(instance, launch).success  # now the one run of this payment
         assert _statuses(db, job_id) == ["complete"]
         trail = audit_trail(db)
