@@ -1,0 +1,107 @@
+"""A completed job built through the domain, as the refinery and the gate leave it: paid,
+two spend tickets (one auto-approved by the policy, one approved by a person), a dataset
+written under the job folder with its figures recorded, status `complete`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from aegis_core import audit
+from aegis_core.db.models import Job, Payment
+from aegis_core.db.session import Database
+from aegis_core.jobs import JobStatus, create_job, transition
+from aegis_core.loop import tickets
+from aegis_core.refine.service import JobFiles, files_for
+
+ROWS = [
+    {
+        "messages": [
+            {"role": "user", "content": f"How do I reset router {i}? Mail [EMAIL_1]."},
+            {"role": "assistant", "content": f"Hold the reset button of router {i} for 10 s."},
+        ]
+    }
+    for i in range(12)
+]
+
+
+@dataclass(frozen=True)
+class Proposal:
+    kind: str
+    amount: Decimal
+    rationale: str
+    units: int | None = None
+
+
+def completed_job(
+    db: Database,
+    data_dir: Path,
+    *,
+    job_id: str | None = None,
+    customer_id: str | None = None,
+    access_token_hash: str | None = None,
+    description: str = "Support conversations as <instruction> pairs & answers",
+) -> tuple[str, JobFiles]:
+    job_id = job_id or str(uuid.uuid4())
+    files = files_for(data_dir, job_id)
+    files.root.mkdir(parents=True, exist_ok=True)
+    body = "".join(json.dumps(row) + "\n" for row in ROWS).encode()
+    files.dataset.write_bytes(body)
+    with db.session() as s:
+        job = create_job(
+            s,
+            job_id=job_id,
+            source_url="https://user:pw@93.184.215.14/export.json?sig=secret#x",
+            description=description,
+            output_format="chatml",
+            auto_approve_threshold=Decimal("5.00"),
+            actor="customer",
+            customer_id=customer_id,
+            access_token_hash=access_token_hash,
+        )
+        session_id = f"cs_test_{uuid.uuid4().hex[:12]}"
+        job.checkout_session_id = session_id
+        s.add(
+            Payment(
+                job_id=job.id,
+                checkout_session_id=session_id,
+                payment_intent_id="pi_test_123",
+                stripe_event_id=f"evt_{uuid.uuid4().hex[:12]}",
+                amount_cents=2000,
+                currency="usd",
+            )
+        )
+        audit.append(s, job.id, "payment_received", "stripe", {"amount_cents": 2000})
+        transition(s, job, JobStatus.TRIAGE, actor="stripe")
+        job.complexity_score = 0.42
+        audit.append(s, job.id, "scored", "agent", {"complexity_score": 0.42})
+        proposed = tickets.propose(
+            s,
+            job,
+            [
+                Proposal("ocr", Decimal("1.50"), "12 scanned pages need OCR", 12),
+                Proposal("enrichment", Decimal("7.25"), "Label intents for 300 rows", 300),
+            ],
+        )
+        transition(s, job, JobStatus.AWAITING_GATE, actor="system")
+    with db.session() as s:
+        tickets.decide(s, proposed[1].id, approve=True, actor="ops@example.com", reason="fine")
+        job = s.get(Job, job_id)
+        transition(s, job, JobStatus.REFINING, actor="system")
+        job.output_path = str(files.dataset)
+        job.dataset = {
+            "rows": len(ROWS),
+            "mean_quality": 0.8125,
+            "pii_masked": {"email": 12},
+            "sha256": hashlib.sha256(body).hexdigest(),
+            "format": "chatml",
+            "dedup": {"exact": 0},
+            "dropped": {"short": 2},
+        }
+        audit.append(s, job.id, "dataset_written", "system", {"rows": len(ROWS)})
+        transition(s, job, JobStatus.COMPLETE, actor="system", reason="dataset delivered")
+    return job_id, files
