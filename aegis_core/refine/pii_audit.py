@@ -93,10 +93,9 @@ def _classify(token: str) -> str | None:
     local, at, domain = token.partition("@")
     if at and _is_ip(domain):
         return "IP_ADDRESS"  # user@203.0.113.7
-    tld = domain.rpartition(".")[2]
-    if at and local and "." in domain and not domain.startswith(".") and len(domain) > 3:
-        if len(tld) >= 2 and tld.isalpha():  # "react@18.2.0" is a package version
-            return "EMAIL"
+    tld = domain.rpartition(".")[2]  # alphabetic: "react@18.2.0" is a package version
+    if at and local and not domain.startswith(".") and len(tld) >= 2 and tld.isalpha():
+        return "EMAIL"
     if token.startswith(_SECRET_PREFIXES) and len(token) >= 16:
         return "SECRET"
     if token.startswith("eyJ") and token.count(".") == 2 and len(token) > 30:

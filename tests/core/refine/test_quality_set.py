@@ -54,7 +54,7 @@ def test_chat_rows_keep_their_sides_and_load(side: Side) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 14 item 1 (parsers/chat.py): an answer joins another open conversation",
+    reason="issue 14 item 1 (parsers/chat.py): an answer joins the neighbouring open question",
 )
 def test_no_chat_row_mixes_two_conversations(side: Side) -> None:
     assert side.chats["rows_with_stray_message"] == 0, side.chats
