@@ -94,7 +94,7 @@ def _classify(token: str) -> str | None:
     if at and _is_ip(domain):
         return "IP_ADDRESS"  # user@203.0.113.7
     tld = domain.rpartition(".")[2]  # alphabetic: "react@18.2.0" is a package version
-    if at and local and not domain.startswith(".") and len(tld) >= 2 and tld.isalpha():
+    if at and local and "." in domain[1:] and len(tld) >= 2 and tld.isalpha():
         return "EMAIL"
     if token.startswith(_SECRET_PREFIXES) and len(token) >= 16:
         return "SECRET"
