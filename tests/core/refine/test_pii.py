@@ -145,4 +145,5 @@ def test_ssn_without_dashes_only_where_called_one() -> None:
 
 def test_audit_ignores_package_versions_but_sees_addresses_in_logins() -> None:
     assert not find_leaks("npm install react@18.2.0 fixed it")
+    assert not find_leaks("ssh into deploy@staging first")
     assert find_leaks("ssh admin@203.0.113.7 works") == {"IP_ADDRESS": 1}
