@@ -211,7 +211,11 @@ def parse(db: Database, job: Job, files: JobFiles) -> dict[str, Any]:
     samples = parse_source(files.source, info["detected_format"], salt=files.salt(), stats=stats)
     count = chunks_io.write_samples(samples, files.chunks)
     if count == 0:
-        raise SourceRefused(f"no usable text found in the {info['detected_format']} source")
+        counts = ", ".join(f"{n} {what}" for what, n in sorted(stats.items()))
+        raise SourceRefused(
+            f"no usable text found in the {info['detected_format']} source"
+            + (f" ({counts})" if counts else "")
+        )
     result = {"chunks": count, "detected_format": info["detected_format"], **stats}
     with db.session() as session:
         audit.append(

@@ -164,3 +164,15 @@ def test_an_interrupted_step_halts_the_job_too(db: Database, tmp_path: Path) -> 
     with db.session() as s:
         assert s.get(Job, job_id).halt_reason == "refine: KeyboardInterrupt"
     assert not (files.root / "dataset.jsonl.partial").exists()
+
+
+def test_a_source_without_any_usable_record_halts_at_parse(refinery, db: Database) -> None:
+    job_id, result = refinery([{"id": 1}, {"messages": "not a list"}])
+    assert not result.success
+    with db.session() as s:
+        job = s.get(Job, job_id)
+    assert (job.status, job.halt_reason) == (
+        "halted",
+        "parse: no usable text found in the json source (2 records, 2 records_without_text)",
+    )
+    assert not list(_job_dir(job_id).glob("*.partial"))
