@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import random
+import struct
 
 import pytest
 import rfc8785
@@ -67,3 +69,35 @@ def test_placeholder_collision_falls_back_to_the_exact_encoder(monkeypatch) -> N
     monkeypatch.setattr("aegis_core.canonical.secrets.token_hex", lambda n: "fixed")
     crafted = {"a": 3e-05, "b": "\x00fixed:0\x00"}  # a string that looks like the placeholder
     assert canonical_bytes(crafted) == rfc8785.dumps(crafted)
+
+
+def test_random_floats_and_lookalike_strings_match_rfc8785() -> None:
+    """Every float spelling (orjson's exponent range differs from JCS between 1e-7 and
+    1e-5) and strings that look like the numbers the fast path rewrites."""
+    rng = random.Random(20)
+    floats = [
+        struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0] for _ in range(3000)
+    ]
+    floats += [rng.uniform(-1, 1) * 10 ** rng.uniform(-9, 22) for _ in range(3000)]
+    floats += [-0.0, 0.0, -3.0, 1e16, 1e21 - 65536, 9007199254740992.0]
+    strings = ["v1.0,", "x 1.0}", "1e-5", "-0.0]", "3.0", "e-mail", "\\u00e9.0,"]
+    for x in floats:
+        if math.isfinite(x):
+            value = {"x": x, "s": rng.choice(strings), "l": [x, rng.choice(strings)]}
+            assert canonical_bytes(value) == rfc8785.dumps(value), x
+
+
+def test_a_decision_record_takes_the_fast_path() -> None:
+    from aegis_core.canonical import _orjson_canonical
+
+    record = {
+        "gates": {"utility": {"threshold": -3.0, "value": -0.640297, "confidence": None}},
+        "confidence": 0.998821,
+        "risk": 0.000042,
+        "failing_gates": ["complexity"],
+        "proposal_summary": "Add caching layer (état, time-sensitive)",
+        "input_context": {"risk_baseline": 0.05, "n": 3, "ok": True},
+    }
+    assert _orjson_canonical(record) == rfc8785.dumps(record)
+    assert _orjson_canonical({"x": float("nan")}) is None  # orjson would write null
+    assert _orjson_canonical({"t": (1, 2)}) is None  # read back as a list: exact path
