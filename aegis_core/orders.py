@@ -155,10 +155,11 @@ def job_view(session: Session, job: Job, base_url: str) -> dict[str, Any]:
     links: dict[str, str] = {"self": f"{base}/jobs/{job.id}"}
     if job.status == "awaiting_payment":
         links["checkout"] = f"{base}/checkout/{job.id}"
-    if job.output_path:
+    if job.output_path and job.status == "complete":  # a re-run rewrites the file
         links["dataset"] = f"{base}/jobs/{job.id}/dataset"
     if certificate is not None:
         links["certificate"] = f"{base}/jobs/{job.id}/aar"
+        links["certificate_pdf"] = f"{base}/v1/jobs/{job.id}/certificate?format=pdf"
     return {
         "job_id": job.id,
         "status": job.status,

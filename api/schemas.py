@@ -470,3 +470,70 @@ class WebhookAck(BaseModel):
     received: Literal[True]
     event_id: str
     duplicate: bool = Field(description="True when this event id was already stored.")
+
+
+# --- certificates -----------------------------------------------------------------------
+
+DID = "did:web:refine.example.com"
+KEY = f"{DID}#key-20260101-1a2b3c4d"
+
+
+class VerificationMethod(BaseModel):
+    id: str = Field(description="Absolute DID URL: `did:web:<host>#<key id>`.")
+    type: Literal["Multikey"]
+    controller: str
+    publicKeyMultibase: str = Field(description="Ed25519 public key: `z6Mk...`.")
+
+
+class DidDocument(BaseModel):
+    """The issuer's did:web document: every signing key ever used, current and retired."""
+
+    model_config = _examples(
+        {
+            "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+            "id": DID,
+            "verificationMethod": [
+                {
+                    "id": KEY,
+                    "type": "Multikey",
+                    "controller": DID,
+                    "publicKeyMultibase": "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2",
+                }
+            ],
+            "assertionMethod": [KEY],
+        }
+    )
+    context: list[str] = Field(alias="@context")
+    id: str
+    verificationMethod: list[VerificationMethod]
+    assertionMethod: list[str]
+
+
+class CertificateProof(BaseModel):
+    """A W3C Data Integrity proof, cryptosuite eddsa-jcs-2022."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    type: Literal["DataIntegrityProof"]
+    cryptosuite: Literal["eddsa-jcs-2022"]
+    created: str
+    verificationMethod: str
+    proofPurpose: Literal["assertionMethod"]
+    context: list[str] = Field(alias="@context")
+    proofValue: str = Field(description="`z` + base58btc of the 64-byte Ed25519 signature.")
+
+
+class SignedCertificate(BaseModel):
+    """The job's audit certificate: a W3C Verifiable Credential (VC Data Model 2.0) whose
+    `credentialSubject` is the AAR record (`cert_id`, `job_id`, `issued_at`, `ledger`,
+    `decisions`, `dataset`, `aar`, `audit_chain`, `model`)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    context: list[str] = Field(alias="@context")
+    id: str
+    type: list[str]
+    name: str
+    description: str
+    issuer: str
+    validFrom: str
+    credentialSubject: dict[str, Any]
+    proof: CertificateProof

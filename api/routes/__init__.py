@@ -1,6 +1,15 @@
 """One module per resource; `ROUTERS` is what `api.main` mounts."""
 
-from api.routes import checkout, customer, gate, governance, health, jobs, webhooks
+from api.routes import (
+    certificates,
+    checkout,
+    customer,
+    gate,
+    governance,
+    health,
+    jobs,
+    webhooks,
+)
 
 ROUTERS = [
     health.router,
@@ -10,4 +19,5 @@ ROUTERS = [
     webhooks.router,
     checkout.router,
     gate.router,
+    certificates.router,
 ]

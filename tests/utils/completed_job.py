@@ -46,15 +46,11 @@ def completed_job(
     access_token_hash: str | None = None,
     description: str = "Support conversations as <instruction> pairs & answers",
 ) -> tuple[str, JobFiles]:
-    job_id = job_id or str(uuid.uuid4())
-    files = files_for(data_dir, job_id)
-    files.root.mkdir(parents=True, exist_ok=True)
-    body = "".join(json.dumps(row) + "\n" for row in ROWS).encode()
-    files.dataset.write_bytes(body)
+    """A new job, paid and taken to `complete`."""
     with db.session() as s:
         job = create_job(
             s,
-            job_id=job_id,
+            job_id=job_id or str(uuid.uuid4()),
             source_url="https://user:pw@93.184.215.14/export.json?sig=secret#x",
             description=description,
             output_format="chatml",
@@ -77,6 +73,19 @@ def completed_job(
         )
         audit.append(s, job.id, "payment_received", "stripe", {"amount_cents": 2000})
         transition(s, job, JobStatus.TRIAGE, actor="stripe")
+        job_id = job.id
+    return job_id, finish_job(db, data_dir, job_id)
+
+
+def finish_job(db: Database, data_dir: Path, job_id: str) -> JobFiles:
+    """Take a paid job in triage to `complete`: scored, two spend tickets through the gate,
+    its dataset written under the job folder with the figures the refinery records."""
+    files = files_for(data_dir, job_id)
+    files.root.mkdir(parents=True, exist_ok=True)
+    body = "".join(json.dumps(row) + "\n" for row in ROWS).encode()
+    files.dataset.write_bytes(body)
+    with db.session() as s:
+        job = s.get(Job, job_id)
         job.complexity_score = 0.42
         audit.append(s, job.id, "scored", "agent", {"complexity_score": 0.42})
         proposed = tickets.propose(
@@ -104,4 +113,4 @@ def completed_job(
         }
         audit.append(s, job.id, "dataset_written", "system", {"rows": len(ROWS)})
         transition(s, job, JobStatus.COMPLETE, actor="system", reason="dataset delivered")
-    return job_id, files
+    return files
