@@ -144,12 +144,15 @@ def fulfil_and_run(instance: dg.DagsterInstance, db: Database, job_id: str, even
             raise_on_error=False,
         )
     # Whichever run holds the payment (ours, or the daemon's), wait for the job to settle.
-    deadline = time.monotonic() + WAIT_S
+    deadline, waiting = time.monotonic() + WAIT_S, False
     while True:
         with db.session() as session:
             status = session.get(Job, job_id).status
         if status not in ACTIVE or time.monotonic() > deadline:
             return status == JobStatus.COMPLETE
+        if not waiting:
+            print(f"   waiting    job {status}: the daemon's run holds this payment")
+            waiting = True
         time.sleep(1.0)
 
 
