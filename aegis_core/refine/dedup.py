@@ -387,25 +387,47 @@ def dedup_exchanges(
 ) -> tuple[list[tuple[str, str]], int, int]:
     """An alternating user/assistant turn list without its repeated exchanges (a question
     and its answer, exact or near an earlier one of the same conversation), with how many
-    exact and near repeats were dropped. A single exchange is returned as it is."""
+    exact and near repeats were dropped. A single exchange is returned as it is. Bigram
+    sets are built only for pairs whose lengths allow a Jaccard near the threshold."""
     if len(turns) < 4:
         return list(turns), 0, 0
     kept: list[tuple[str, str]] = []
     digests: set[int] = set()
-    sets: list[np.ndarray] = []
+    earlier: list[tuple[list[bytes], list[frozenset[tuple[bytes, bytes]]]]] = []
     exact = near = 0
     for i in range(0, len(turns) - 1, 2):
-        simple = simplify(turns[i][1] + "\n" + turns[i + 1][1])
-        digest = xxhash.xxh3_64_intdigest(simple.encode())
+        words = simple_words(turns[i][1] + "\n" + turns[i + 1][1])
+        digest = xxhash.xxh3_64_intdigest(b" ".join(words))
         if digest in digests:
             exact += 1
             continue
-        hashes = np.unique(shingles(simple))
-        if hashes.size and any(jaccard(hashes, other) >= threshold for other in sets):
+        digests.add(digest)
+        mine: list[frozenset[tuple[bytes, bytes]]] = []  # its bigram set, once built
+        if len(words) >= SHINGLE and any(
+            _close_enough(words, mine, theirs, cache, threshold) for theirs, cache in earlier
+        ):
             near += 1
             continue
-        digests.add(digest)
-        if hashes.size:
-            sets.append(hashes)
+        earlier.append((words, mine))
         kept.extend(turns[i : i + 2])
     return kept, exact, near
+
+
+def _close_enough(
+    words: list[bytes],
+    mine: list[frozenset[tuple[bytes, bytes]]],
+    theirs: list[bytes],
+    cache: list[frozenset[tuple[bytes, bytes]]],
+    threshold: float,
+) -> bool:
+    """Exact bigram Jaccard >= threshold; word counts too far apart (a Jaccard is at most
+    the ratio of the set sizes, and half the threshold leaves room for repeats) skip it."""
+    if len(theirs) < SHINGLE or min(len(words), len(theirs)) < threshold / 2 * max(
+        len(words), len(theirs)
+    ):
+        return False
+    for ws, slot in ((words, mine), (theirs, cache)):
+        if not slot:
+            slot.append(frozenset(itertools.pairwise(ws)))
+    a, b = mine[0], cache[0]
+    return len(a & b) >= threshold * len(a | b)

@@ -310,5 +310,7 @@ def mask(text: str) -> tuple[str, Counter[str]]:
                 counts[placeholder[1:-1]] += 1
                 return placeholder
 
-        text = pattern.sub(replace, text)
+        masked = pattern.sub(replace, text)
+        if masked != text:  # a placeholder may remove what woke later detectors (digits)
+            text, hints = masked, _hints(masked)
     return text, counts

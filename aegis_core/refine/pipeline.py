@@ -51,7 +51,7 @@ class RefineStats:
 # ASCII marker, then split back. When that cannot give the turns back one for one (a turn
 # holds the marker, or a rule matched across turns, e.g. a private-key block opened in one
 # turn and closed in another), the sample is done turn by turn instead: never guessed.
-TURN_MARKER = "~~aegis-turn~~"
+TURN_MARKER = "~~aegis~turn~~"  # no "-": it would wake the SSN detector on every digit
 
 
 def _per_turn(

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -82,7 +82,7 @@ ACKNOWLEDGEMENTS = frozenset(
 )
 _LAUGH = re.compile(r"(?:a?(?:ha|he|hi|ja|ka)+h?|l+o+l+(?:o+l+)*|x+d+|lmf?a+o+|k+)")
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*|\+1")
-_NOISE = re.compile(r"<a?:\w+:\d+>|:\w+:|https?://\S+|<#\d+>|<@&\d+>")
+_NOISE = re.compile(r"<a?:\w+:\d+>|:\w+:|https?://\S+|<#\d+>|<@&\d+>", re.IGNORECASE)
 _LEADING_MENTIONS = re.compile(r"^(?:\s*@(?:User_[0-9a-f]{6}|everyone|here)\b[\s,:;.!-]*)+")
 _REPEATS = re.compile(r"(.)\1{2,}")
 _SUFFIXES = ("ings", "ing", "ed", "es", "s", "e", "ly")
@@ -111,35 +111,38 @@ def _content_form(word: str) -> str:
 
 
 _NOT_CONTENT = STOP_WORDS | ACKNOWLEDGEMENTS
-# ASCII tokens as _WORD finds them: apostrophes vanish ("don't" -> "dont"), every other
-# punctuation mark splits ("+1" -> "1", too short to count).
-_ASCII_TOKENS = str.maketrans({c: " " for c in string.punctuation.replace("'", "")} | {"'": None})
-_FORMS: dict[str, str] = {}  # token -> content form: a bounded cache (words repeat a lot)
-_EMPTY: frozenset[str] = frozenset()
+_NOT_CONTENT_BYTES = frozenset(word.encode() for word in _NOT_CONTENT)
+# ASCII tokens as _WORD finds them, in one bytes.translate: lower-cased, apostrophes
+# vanish ("don't" -> "dont"), every other punctuation mark splits ("+1" -> "1", too short).
+_PUNCTUATION = string.punctuation.replace("'", "")
+_ASCII_TOKENS = bytes.maketrans(
+    (string.ascii_uppercase + _PUNCTUATION).encode(),
+    (string.ascii_lowercase + " " * len(_PUNCTUATION)).encode(),
+)
+_SEED = dict.fromkeys(_NOT_CONTENT_BYTES, b"")
+_FORMS: dict[bytes, bytes] = dict(_SEED)  # token -> content form (b"" for none), a cache
 
 
-def content_words(text: str) -> frozenset[str]:
-    """The words that say what a message is about; empty for a low-information one."""
-    lower = text.lower()
-    if ":" in lower or "<" in lower:
-        lower = _NOISE.sub(" ", lower)
-    if lower.isascii():  # the common case: C-level passes instead of a regex
-        words = set(lower.translate(_ASCII_TOKENS).split())
+def content_words(text: str) -> set[bytes]:
+    """The words (UTF-8) that say what a message is about; none for a low-information
+    one."""
+    if ":" in text or "<" in text:
+        text = _NOISE.sub(" ", text)
+    if text.isascii():  # the common case: C-level passes instead of a regex
+        tokens = text.encode().translate(_ASCII_TOKENS, b"'").split()
     else:
-        words = set(_WORD.findall(lower))
-    words -= _NOT_CONTENT
-    if not words:
-        return _EMPTY
-    forms = set(map(_FORMS.get, words))  # C-level when every token is cached
+        tokens = [word.encode() for word in _WORD.findall(text.lower())]
+    forms = set(map(_FORMS.get, tokens))  # one C-level pass when every token is cached
     if None in forms:
-        if len(_FORMS) > 200_000:
+        if len(_FORMS) > 200_000:  # bounded: a cache, not a vocabulary
             _FORMS.clear()
-        for word in words:
-            if word not in _FORMS:
-                _FORMS[word] = _content_form(word)
-        forms = set(map(_FORMS.__getitem__, words))
-    forms.discard("")
-    return frozenset(forms)
+            _FORMS.update(_SEED)
+        for token in tokens:
+            if token not in _FORMS:
+                _FORMS[token] = _content_form(token.decode()).encode()
+        forms = set(map(_FORMS.__getitem__, tokens))
+    forms.discard(b"")
+    return forms  # read-only for callers
 
 
 @dataclass(slots=True)
@@ -152,13 +155,20 @@ class ChatMessage:
 
 
 @dataclass(slots=True)
+class _Turn:
+    role: str
+    texts: list[str]  # its messages, joined when written out
+    words: set[bytes]
+    asks: bool  # holds a question mark
+
+
+@dataclass(slots=True)
 class _Conversation:
     id: str
     opener: str
     last: datetime
-    turns: list[list[str]] = field(default_factory=list)  # [role, text]
-    turn_words: list[frozenset[str]] = field(default_factory=list)
-    window: frozenset[str] = frozenset()
+    turns: list[_Turn] = field(default_factory=list)
+    window: set[bytes] = field(default_factory=set)
     people: set[str] = field(default_factory=set)
     ids: list[str] = field(default_factory=list)
     messages: int = 0
@@ -167,6 +177,7 @@ class _Conversation:
 
 
 _UNPLACED = _Conversation(id="", opener="", last=datetime.min)
+_NOTHING: list[Sample] = []  # returned when nothing closed (never appended to)
 
 
 class Threader:
@@ -181,28 +192,28 @@ class Threader:
         burst: timedelta = timedelta(minutes=2),
     ) -> None:
         self.channel, self.stats, self.gap, self.burst = channel, stats, gap, burst
+        self.counts: Counter[str] = Counter()  # added to `stats` by `finish`
         self.open: OrderedDict[str, _Conversation] = OrderedDict()  # least recent first
         self.by_message: dict[str, _Conversation] = {}
         self.previous: tuple[str, datetime, _Conversation] | None = None
 
-    def _count(self, key: str) -> None:
-        self.stats[key] = self.stats.get(key, 0) + 1
-
     def add(self, message: ChatMessage) -> list[Sample]:
-        done: list[Sample] = []
-        text = strip_leading_mentions(message.text)
+        text = message.text
+        if text.startswith("@"):
+            text = strip_leading_mentions(text)
         words = content_words(text)
         if not words:
-            self._count("dropped_low_information")
-            return done
+            self.counts["dropped_low_information"] += 1
+            return _NOTHING
+        done = _NOTHING
         while self.open:  # close what has been quiet too long (oldest first)
             oldest = next(iter(self.open.values()))
             if message.when - oldest.last <= self.gap and len(self.open) < MAX_OPEN:
                 break
-            done.extend(self._close(oldest))
+            done = done + self._close(oldest)
         conv = self._find(message, words)
         if conv is _UNPLACED:
-            self._count("dropped_unplaced")
+            self.counts["dropped_unplaced"] += 1
             self.previous = None  # someone else spoke: what follows is not a run
             return done
         if conv is None:
@@ -210,35 +221,38 @@ class Threader:
                 id=f"{self.channel}:{message.id}", opener=message.author, last=message.when
             )
             self.open[conv.id] = conv
-            self._count("conversations_opened")
-        role = "user" if message.author == conv.opener else "assistant"
-        if conv.turns and conv.turns[-1][0] == role:
-            conv.turns[-1][1] += "\n" + text
-            conv.turn_words[-1] = conv.turn_words[-1] | words
+            self.counts["conversations_opened"] += 1
         else:
-            if role == "user" and len(conv.turns) >= MAX_TURNS:
-                done.extend(self._emit(conv))
-                conv.turns, conv.turn_words, conv.part = [], [], conv.part + 1
-                conv.messages = 0
-            conv.turns.append([role, text])
-            conv.turn_words.append(words)
-        conv.window = frozenset().union(*conv.turn_words[-WINDOW_TURNS:])
+            self.open.move_to_end(conv.id)
+        role = "user" if message.author == conv.opener else "assistant"
+        turns = conv.turns
+        if turns and turns[-1].role == role:
+            turns[-1].texts.append(text)
+            turns[-1].words |= words
+            turns[-1].asks = turns[-1].asks or "?" in text
+            conv.window |= words
+        else:
+            if role == "user" and len(turns) >= MAX_TURNS:
+                done = done + self._emit(conv)
+                conv.turns = turns = []
+                conv.part, conv.messages = conv.part + 1, 0
+            turns.append(_Turn(role, [text], set(words), "?" in text))
+            conv.window = set().union(*(turn.words for turn in turns[-WINDOW_TURNS:]))
         conv.people.add(message.author)
         conv.ids.append(message.id)
         conv.messages += 1
         conv.last = message.when
         self.by_message[message.id] = conv
-        self.open.move_to_end(conv.id)
         self.previous = (message.author, message.when, conv)
         return done
 
-    def _find(self, message: ChatMessage, words: frozenset[str]) -> _Conversation | None:
+    def _find(self, message: ChatMessage, words: set[bytes]) -> _Conversation | None:
         if message.reply_to is not None:
             conv = self.by_message.get(message.reply_to)
             if conv is not None and self._reply_reveals_misplaced(message, conv):
                 conv.doubtful = True
             elif conv is not None:
-                self._count("joined_by_reply")
+                self.counts["joined_by_reply"] += 1
                 return conv
         asks = "?" in message.text
         best, best_rank = None, (-1, 0.0)
@@ -247,8 +261,8 @@ class Threader:
             shared = len(words & conv.window)
             if message.author != conv.opener and not related:
                 related = shared > 0 or (
-                    conv.turns[-1][0] == "user"
-                    and "?" in conv.turns[-1][1]
+                    conv.turns[-1].role == "user"
+                    and conv.turns[-1].asks
                     and message.when - conv.last <= self.burst
                 )
             if message.author == conv.opener:
@@ -259,7 +273,7 @@ class Threader:
                 continue
             else:
                 need, floor, tier = SHARED_NEWCOMER, OVERLAP, 0
-                if conv.turns[-1][0] == "user" and "?" in conv.turns[-1][1]:
+                if conv.turns[-1].role == "user" and conv.turns[-1].asks:
                     need, tier = SHARED_ANSWERING, 0.5  # an open question
             if shared < need:
                 continue
@@ -270,7 +284,7 @@ class Threader:
             if rank >= best_rank:  # ties: the most recent
                 best, best_rank = conv, rank
         if best is not None:
-            self._count("joined_by_topic")
+            self.counts["joined_by_topic"] += 1
             return best
         if self.previous is not None:
             author, when, conv = self.previous
@@ -280,7 +294,7 @@ class Threader:
                 and conv.id in self.open
                 and (author == conv.opener or words & conv.window)
             ):
-                self._count("joined_by_author")
+                self.counts["joined_by_author"] += 1
                 return conv
         return _UNPLACED if related and not asks else None
 
@@ -290,25 +304,25 @@ class Threader:
         them that matched no words. Both readings are guesses, so that one is not kept."""
         return (
             message.author not in conv.people
-            and "?" not in conv.turns[0][1]
+            and not conv.turns[0].asks
             and any(c.opener == message.author for c in self.open.values() if c is not conv)
         )
 
     def _emit(self, conv: _Conversation) -> list[Sample]:
         if conv.doubtful:
-            self._count("dropped_doubtful_conversations")
+            self.counts["dropped_doubtful_conversations"] += 1
             return []
         turns = conv.turns
-        while turns and turns[-1][0] != "assistant":
+        while turns and turns[-1].role != "assistant":
             turns = turns[:-1]
-        if not turns or turns[0][0] != "user":
-            self._count("unanswered_conversations")
+        if not turns or turns[0].role != "user":
+            self.counts["unanswered_conversations"] += 1
             return []
         return [
             Sample(
                 id=conv.id if conv.part == 1 else f"{conv.id}#{conv.part}",
                 kind="conversation",
-                turns=[(role, text) for role, text in turns],
+                turns=[(turn.role, "\n".join(turn.texts)) for turn in turns],
                 meta={"source": self.channel, "messages": conv.messages},
             )
         ]
@@ -322,7 +336,11 @@ class Threader:
         return self._emit(conv)
 
     def finish(self) -> list[Sample]:
+        """The conversations still open; the counts go into `stats`."""
         done: list[Sample] = []
         for conv in list(self.open.values()):
             done.extend(self._close(conv))
+        for key, value in self.counts.items():
+            self.stats[key] = self.stats.get(key, 0) + value
+        self.counts.clear()
         return done

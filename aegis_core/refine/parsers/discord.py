@@ -41,11 +41,13 @@ class Pseudonyms:
 
 def _text(message: dict[str, Any], people: Pseudonyms) -> str:
     text = message.get("content") or ""
-    for user in message.get("mentions") or []:
+    for user in message.get("mentions") or ():
         alias = people.of(str(user.get("id", "")))
         for name in {user.get("nickname"), user.get("name")} - {None, ""}:
             text = text.replace(f"@{name}", f"@{alias}")
-    return RAW_MENTION.sub(lambda m: f"@{people.of(m.group(1))}", text).strip()
+    if "<@" in text:
+        text = RAW_MENTION.sub(lambda m: f"@{people.of(m.group(1))}", text)
+    return text.strip()
 
 
 def parse_discord(
@@ -81,15 +83,17 @@ def parse_discord(
                     stats["dropped_empty"] = stats.get("dropped_empty", 0) + 1
                     continue
                 ref = (message.get("reference") or {}).get("messageId")
-                yield from threads.add(
+                closed = threads.add(
                     ChatMessage(
-                        id=str(message["id"]),
-                        author=people.of(str(author.get("id", ""))),
-                        text=text,
-                        when=datetime.fromisoformat(message["timestamp"]),
-                        reply_to=str(ref) if ref else None,
+                        str(message["id"]),
+                        people.of(str(author.get("id", ""))),
+                        text,
+                        datetime.fromisoformat(message["timestamp"]),
+                        str(ref) if ref else None,
                     )
                 )
+                if closed:
+                    yield from closed
     except (ijson.JSONError, ValueError, KeyError) as exc:
         raise SourceRefused(f"invalid Discord export: {exc}") from None
     yield from threads.finish()

@@ -188,7 +188,8 @@ def test_a_long_thread_continues_as_a_new_row_with_the_same_sides(
 def test_content_words_drop_chatter_and_keep_topic() -> None:
     assert chat.content_words("Thanks, that worked!") == frozenset()
     assert chat.content_words("okkkk thx :) <a:party:1234> hahaha") == frozenset()
-    assert chat.content_words("The lights keep blinking") == {"light", "keep", "blink"}
+    assert chat.content_words("The lights keep Blinking") == {b"light", b"keep", b"blink"}
+    assert chat.content_words("Die Lämpchen blinken") == {b"die", "lämpchen".encode(), b"blinken"}
     assert chat.strip_leading_mentions("@User_0a5983, @here try v2") == "try v2"
     assert chat.strip_leading_mentions("ask @User_0a5983") == "ask @User_0a5983"
 
