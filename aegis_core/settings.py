@@ -80,6 +80,11 @@ class AegisSettings(BaseSettings):
     gate_timeout_s: float = Field(
         default=86400.0, gt=0, description="How long the gate waits before rejecting as timed out."
     )
+    ocr_price_per_page: Decimal = Field(
+        default=Decimal("0.05"),
+        gt=0,
+        description="USD per PDF page the loop prices OCR at (a page without a text layer).",
+    )
 
     @field_validator("admin_key")
     @classmethod

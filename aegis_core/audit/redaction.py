@@ -95,7 +95,13 @@ ALLOWED_DETAIL_KEYS = frozenset(
         "agent_id",
         "session_id",
         "model_backend",
+        "model_name",
         "proposal_summary",
+        # the loop: what the model measured and said
+        "features",
+        "reasons",
+        "rationale",
+        "spend",
         # certificates
         "cert_id",
         "signature_alg",

@@ -99,7 +99,8 @@ class UsageCounter(Base):
 
 
 class GovernanceDecision(Base):
-    """A persisted `/evaluate` decision, scoped to its customer."""
+    """A persisted governance decision: an `/evaluate` call's, scoped to its customer, or a
+    refinery job's (`job_id`; `customer_id` is the job's owning customer, if any)."""
 
     __tablename__ = "governance_decisions"
     __table_args__ = (
@@ -107,7 +108,10 @@ class GovernanceDecision(Base):
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer_id: Mapped[str | None] = mapped_column(
+        ForeignKey("customers.id"), index=True, nullable=True
+    )
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id"), index=True, nullable=True)
     month: Mapped[str] = mapped_column(String(7), index=True)
     status: Mapped[str] = mapped_column(String(16))
     confidence: Mapped[float | None] = mapped_column(nullable=True)
@@ -135,6 +139,9 @@ class Job(Base):
     auto_approve_threshold: Mapped[Decimal] = mapped_column(Money)
     complexity_score: Mapped[float | None] = mapped_column(nullable=True)
     estimated_cost: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    # Who scored the job: the Aegis model backend ("rules", "openai"...) and its model id.
+    model_backend: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    model_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
     input_path: Mapped[str] = mapped_column(Text)
     output_path: Mapped[str | None] = mapped_column(Text, nullable=True)
     access_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
