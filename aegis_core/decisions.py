@@ -70,58 +70,59 @@ class NewDecision:
     input_context: dict[str, Any]
 
 
+def prepare(item: NewDecision) -> tuple[dict[str, Any], audit.AuditEntry]:
+    """A decision's `governance_decisions` row and its audit entry (details unredacted)."""
+    d = item.decision
+    record = canonical_record(
+        d,
+        customer_id=item.customer_id,
+        proposal_summary=item.proposal_summary,
+        estimated_impact=item.estimated_impact,
+        input_context=item.input_context,
+    )
+    digest = audit_hash(record)
+    timestamp = datetime.fromisoformat(d["timestamp"].replace("Z", "+00:00"))
+    row = {
+        "id": d["decision_id"],
+        "customer_id": item.customer_id,
+        "month": timestamp.strftime("%Y-%m"),
+        "status": d["status"],
+        "confidence": d["confidence"],
+        "proposal_summary": item.proposal_summary,
+        "estimated_impact": item.estimated_impact,
+        "timestamp": timestamp,
+        "gates_passed": d["gates_passed"],
+        "gates_failed": d["gates_failed"],
+        "record": record,
+        "input_context": item.input_context,
+        "audit_hash": digest,
+    }
+    entry = (
+        None,
+        "governance_decision",
+        f"agent:{item.agent_id}",
+        {
+            "decision_id": d["decision_id"],
+            "customer_id": item.customer_id,
+            "status": d["status"],
+            "failing_gates": d["failing_gates"],
+            "audit_hash": digest,
+            "agent_id": item.agent_id,
+            "session_id": item.session_id,
+        },
+    )
+    return row, entry
+
+
 def store_many(session: Session, new: Sequence[NewDecision]) -> list[str]:
     """Persist decisions and append them to the audit log; returns their audit hashes."""
-    rows, entries, hashes = [], [], []
-    for item in new:
-        d = item.decision
-        record = canonical_record(
-            d,
-            customer_id=item.customer_id,
-            proposal_summary=item.proposal_summary,
-            estimated_impact=item.estimated_impact,
-            input_context=item.input_context,
+    prepared = [prepare(item) for item in new]
+    if prepared:
+        session.connection().execute(
+            insert(GovernanceDecision.__table__), [row for row, _ in prepared]
         )
-        digest = audit_hash(record)
-        timestamp = datetime.fromisoformat(d["timestamp"].replace("Z", "+00:00"))
-        rows.append(
-            {
-                "id": d["decision_id"],
-                "customer_id": item.customer_id,
-                "month": timestamp.strftime("%Y-%m"),
-                "status": d["status"],
-                "confidence": d["confidence"],
-                "proposal_summary": item.proposal_summary,
-                "estimated_impact": item.estimated_impact,
-                "timestamp": timestamp,
-                "gates_passed": d["gates_passed"],
-                "gates_failed": d["gates_failed"],
-                "record": record,
-                "input_context": item.input_context,
-                "audit_hash": digest,
-            }
-        )
-        entries.append(
-            (
-                None,
-                "governance_decision",
-                f"agent:{item.agent_id}",
-                {
-                    "decision_id": d["decision_id"],
-                    "customer_id": item.customer_id,
-                    "status": d["status"],
-                    "failing_gates": d["failing_gates"],
-                    "audit_hash": digest,
-                    "agent_id": item.agent_id,
-                    "session_id": item.session_id,
-                },
-            )
-        )
-        hashes.append(digest)
-    if rows:
-        session.connection().execute(insert(GovernanceDecision.__table__), rows)
-        audit.append_many(session, entries)
-    return hashes
+        audit.append_many(session, [entry for _, entry in prepared])
+    return [row["audit_hash"] for row, _ in prepared]
 
 
 def _summary(row: GovernanceDecision) -> dict[str, Any]:

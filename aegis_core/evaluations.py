@@ -105,43 +105,50 @@ class EvaluationOutcome:
     monthly: limits.Usage | None
 
 
-def write_evaluations(
-    session: Session, batch: Sequence[PendingEvaluation]
-) -> list[EvaluationOutcome]:
+def counters_of(batch: Sequence[PendingEvaluation]) -> list[limits.CounterKey]:
+    """Every counter a batch may move, sorted (the order rows are locked in)."""
+    keys = set()
+    for item in batch:
+        keys.add(("rate", item.principal.key_id, limits.minute_window(item.now)))
+        keys.add(("evaluations", item.principal.key_id, limits.month_window(item.now)))
+    return sorted(keys)
+
+
+def settle(
+    batch: Sequence[PendingEvaluation], counts: dict[limits.CounterKey, int]
+) -> tuple[list[EvaluationOutcome], list[decisions.NewDecision], dict[limits.CounterKey, int]]:
     """Settle each request against its key's rate and (for a decision) the monthly quota,
-    in arrival order, then persist the admitted decisions together (one audit append)."""
-    rate_asks = [
-        limits.Ask(
-            "rate",
-            i.principal.key_id,
-            limits.minute_window(i.now),
-            i.principal.tier.requests_per_minute,
-        )
-        for i in batch
-    ]
-    month_asks = [
-        limits.Ask(
-            "evaluations",
-            i.principal.key_id,
-            limits.month_window(i.now),
-            i.principal.tier.monthly_evaluations,
-        )
-        for i in batch
-    ]
-    counts = limits.lock_counts(
-        session, [a.counter for a in rate_asks] + [a.counter for a in month_asks]
-    )
+    in arrival order, as if each were alone: (outcomes, admitted decisions, moved counts).
+    `counts` are the locked counts of `counters_of(batch)`."""
     start = dict(counts)
     outcomes, admitted = [], []
-    for item, rate_ask, month_ask in zip(batch, rate_asks, month_asks, strict=True):
-        rate = limits.take(counts, rate_ask)
+    for item in batch:
+        tier, key_id = item.principal.tier, item.principal.key_id
+        rate = limits.take(
+            counts,
+            limits.Ask("rate", key_id, limits.minute_window(item.now), tier.requests_per_minute),
+        )
         monthly = None
         if rate.allowed and item.new is not None:
-            monthly = limits.take(counts, month_ask)
+            monthly = limits.take(
+                counts,
+                limits.Ask(
+                    "evaluations", key_id, limits.month_window(item.now), tier.monthly_evaluations
+                ),
+            )
             if monthly.allowed:
                 admitted.append(item.new)
         outcomes.append(EvaluationOutcome(rate, monthly))
-    limits.store_counts(session, {c: n for c, n in counts.items() if n != start[c]})
+    return outcomes, admitted, {c: n for c, n in counts.items() if n != start[c]}
+
+
+def write_evaluations(
+    session: Session, batch: Sequence[PendingEvaluation]
+) -> list[EvaluationOutcome]:
+    """A batch through SQLAlchemy (SQLite; `evaluation_pg` is PostgreSQL's one-trip path):
+    settle it, then persist the admitted decisions together (one audit append)."""
+    outcomes, admitted, moved = settle(batch, limits.lock_counts(session, counters_of(batch)))
+    limits.store_counts(session, moved)
     decisions.store_many(session, admitted)
     return outcomes
 
@@ -152,7 +159,15 @@ _principals: dict[tuple[str, str], tuple[float, Principal]] = {}
 
 def _writer(db: Database) -> GroupCommitter[PendingEvaluation]:
     if db.url not in _writers:
-        _writers[db.url] = GroupCommitter(db, write_evaluations)
+        if db.dialect == "postgresql":
+            from aegis_core import evaluation_pg
+
+            own = evaluation_pg.OwnConnection(db)
+            _writers[db.url] = GroupCommitter(
+                db, evaluation_pg.write_evaluations, transaction=own.transaction
+            )
+        else:
+            _writers[db.url] = GroupCommitter(db, write_evaluations)
     return _writers[db.url]
 
 

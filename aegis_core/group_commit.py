@@ -15,29 +15,37 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from typing import Any, Generic, TypeVar
-
-from sqlalchemy.orm import Session
 
 from aegis_core.db.session import Database
 
 log = logging.getLogger(__name__)
 Item = TypeVar("Item")
 
-BatchHandler = Callable[[Session, Sequence[Any]], Sequence[Any]]
+BatchHandler = Callable[[Any, Sequence[Any]], Sequence[Any]]
 
 
 class GroupCommitter(Generic[Item]):
-    """Feeds submitted items to `handler(session, items) -> results` in batched transactions.
+    """Feeds submitted items to `handler(tx, items) -> results` in batched transactions;
+    `tx` is what `transaction()` yields (by default a `db.session()`).
 
     If a batch fails, each of its items is retried in a transaction of its own, so one
     bad item cannot fail its neighbours.
     """
 
-    def __init__(self, db: Database, handler: BatchHandler, max_batch: int = 256) -> None:
+    def __init__(
+        self,
+        db: Database,
+        handler: BatchHandler,
+        max_batch: int = 256,
+        *,
+        transaction: Callable[[], AbstractContextManager[Any]] | None = None,
+    ) -> None:
         self.db = db
         self.handler = handler
         self.max_batch = max_batch
+        self.transaction = transaction or db.session
         self._queue: queue.SimpleQueue[tuple[Item, Future[Any]]] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -68,8 +76,8 @@ class GroupCommitter(Generic[Item]):
 
     def _commit(self, batch: list[tuple[Item, Future[Any]]]) -> None:
         try:
-            with self.db.session() as session:
-                results = self.handler(session, [item for item, _ in batch])
+            with self.transaction() as tx:
+                results = self.handler(tx, [item for item, _ in batch])
         except Exception as exc:
             if len(batch) == 1:
                 log.exception("group commit of a single item failed")

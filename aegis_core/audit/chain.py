@@ -85,9 +85,7 @@ def append_many(session: Session, entries: Sequence[AuditEntry]) -> list[AuditLo
     """Append several entries with one trip to the head: the lock is taken once per batch."""
     if not entries:
         return []
-    for _, action, actor, _ in entries:
-        if not action or not actor:
-            raise ValueError("an audit entry needs an action and an actor")
+    check_entries(entries)
     conn = session.connection()  # Core statements: the ORM's bulk paths cost more than the SQL
     last_seq, prev_hash = conn.execute(
         update(_HEAD)
@@ -95,24 +93,41 @@ def append_many(session: Session, entries: Sequence[AuditEntry]) -> list[AuditLo
         .values(seq=_HEAD.c.seq + len(entries))
         .returning(_HEAD.c.seq, _HEAD.c.entry_hash)
     ).one()
+    rows = chain_rows(entries, last_seq - len(entries), prev_hash)
+    conn.execute(insert(_LOG), rows)
+    conn.execute(
+        update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(entry_hash=rows[-1]["entry_hash"])
+    )
+    return [AuditLog(**row) for row in rows]
+
+
+def check_entries(entries: Sequence[AuditEntry]) -> None:
+    for _, action, actor, _ in entries:
+        if not action or not actor:
+            raise ValueError("an audit entry needs an action and an actor")
+
+
+def chain_rows(
+    entries: Sequence[AuditEntry], head_seq: int, head_hash: str, *, redacted: bool = False
+) -> list[dict[str, Any]]:
+    """The rows that extend a chain whose head is (`head_seq`, `head_hash`), hashed in
+    order; `redacted` when the details already went through `redact_details`."""
     created_at = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-    rows = []
-    for offset, (job_id, action, actor, details) in enumerate(entries):
+    rows, prev_hash = [], head_hash
+    for offset, (job_id, action, actor, details) in enumerate(entries, start=1):
         row = {
-            "seq": last_seq - len(entries) + 1 + offset,
+            "seq": head_seq + offset,
             "id": str(uuid.uuid4()),
             "job_id": job_id,
             "action": action,
             "actor": actor,
-            "details": redact_details(details),
+            "details": details if redacted else redact_details(details),
             "created_at": created_at,
             "prev_hash": prev_hash,
         }
         row["entry_hash"] = prev_hash = entry_hash(**row)
         rows.append(row)
-    conn.execute(insert(_LOG), rows)
-    conn.execute(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(entry_hash=prev_hash))
-    return [AuditLog(**row) for row in rows]
+    return rows
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,118 @@
+"""POST /evaluate's batch write on PostgreSQL: two round trips per batch, whatever its size.
+
+1. Lock and read (one pipelined flush: BEGIN and two statements): the audit head, then
+   every counter the batch may move (created at 0 when missing, sorted). Every batch
+   takes the head first, so two writers cannot deadlock on the counters.
+2. Write and commit (one flush): a single statement moves the counters, inserts the
+   decisions and the audit rows and moves the head, with COMMIT behind it.
+
+In between, Python settles the limits (`evaluations.settle`, the same rule as SQLite's
+path) and hashes the chain (`audit.chain_rows`, exactly as every other append). Nothing
+can be written before the head is read, since each row's hash covers the previous one:
+so two trips, and everything that does not depend on the head (decision records and
+their hashes, redacted audit details, JSON text) is prepared before the lock is taken.
+Statements go straight to psycopg with each table's rows as one JSON parameter (orjson),
+so nothing is compiled or adapted row by row, and psycopg prepares the three statements
+once per connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import orjson
+import psycopg
+
+from aegis_core import decisions
+from aegis_core.audit.chain import chain_rows
+from aegis_core.audit.redaction import redact_details
+from aegis_core.db.session import Database
+from aegis_core.evaluations import EvaluationOutcome, PendingEvaluation, counters_of, settle
+
+DECISION_COLUMNS = (
+    "id, customer_id, month, status, confidence, proposal_summary, estimated_impact,"
+    ' "timestamp", gates_passed, gates_failed, record, input_context, audit_hash'
+)
+AUDIT_COLUMNS = "seq, id, job_id, action, actor, details, created_at, prev_hash, entry_hash"
+LOCK_HEAD = "SELECT seq, entry_hash FROM audit_head WHERE id = 1 FOR UPDATE"
+LOCK_COUNTERS = """
+INSERT INTO usage_counters (scope, key, "window", count)
+SELECT c ->> 0, c ->> 1, c ->> 2, 0 FROM json_array_elements(%s::json) AS c
+ON CONFLICT (scope, key, "window") DO UPDATE SET count = usage_counters.count
+RETURNING scope, key, "window", count
+"""
+# Rows travel as JSON (one orjson call per table): psycopg dumps arrays in Python.
+WRITE = f"""
+WITH counters AS (
+    UPDATE usage_counters AS u SET count = (c ->> 3)::int
+    FROM json_array_elements(%(counters)s::json) AS c
+    WHERE u.scope = c ->> 0 AND u.key = c ->> 1 AND u."window" = c ->> 2
+), decisions AS (
+    INSERT INTO governance_decisions ({DECISION_COLUMNS})
+    SELECT {DECISION_COLUMNS}
+    FROM json_populate_recordset(NULL::governance_decisions, %(decisions)s::json)
+), audit AS (
+    INSERT INTO audit_log ({AUDIT_COLUMNS})
+    SELECT {AUDIT_COLUMNS} FROM json_populate_recordset(NULL::audit_log, %(audit)s::json)
+)
+UPDATE audit_head SET seq = %(head_seq)s, entry_hash = %(head_hash)s WHERE id = 1
+"""
+
+
+def write_evaluations(
+    conn: psycopg.Connection, batch: Sequence[PendingEvaluation]
+) -> list[EvaluationOutcome]:
+    """Settle and persist a batch in one transaction (see the module docstring)."""
+    prepared = {}
+    for item in batch:
+        if item.new is not None:
+            row, (job_id, action, actor, details) = decisions.prepare(item.new)
+            prepared[id(item.new)] = (row, (job_id, action, actor, redact_details(details)))
+    counters = counters_of(batch)
+    with conn.pipeline():
+        head = conn.execute(LOCK_HEAD)
+        locked = conn.execute(LOCK_COUNTERS, (orjson.dumps(counters).decode(),))
+    head_seq, head_hash = head.fetchone()
+    counts = {(s, k, w): n for s, k, w, n in locked.fetchall()}
+    outcomes, admitted, moved = settle(batch, counts)
+    rows = [prepared[id(new)][0] for new in admitted]
+    chain = chain_rows(
+        [prepared[id(new)][1] for new in admitted], head_seq, head_hash, redacted=True
+    )
+    params = {
+        "counters": orjson.dumps([(*c, n) for c, n in moved.items()]).decode(),
+        "decisions": orjson.dumps(rows).decode(),
+        "audit": orjson.dumps(chain).decode(),
+        "head_seq": chain[-1]["seq"] if chain else head_seq,
+        "head_hash": chain[-1]["entry_hash"] if chain else head_hash,
+    }
+    with conn.pipeline():
+        conn.execute(WRITE, params)
+        conn.commit()
+    return outcomes
+
+
+class OwnConnection:
+    """The batch writer's own connection (one per process, used by one thread), opened
+    on first use and again after a failure; `transaction()` rolls back on error."""
+
+    def __init__(self, db: Database) -> None:
+        self.conninfo = db.engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False
+        )
+        self.conn: psycopg.Connection | None = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection]:
+        if self.conn is None or self.conn.closed or self.conn.broken:
+            self.conn = psycopg.connect(self.conninfo)
+        try:
+            yield self.conn
+            self.conn.commit()  # a no-op when the handler committed
+        except BaseException:
+            try:
+                self.conn.rollback()
+            except psycopg.Error:
+                self.conn.close()
+            raise
