@@ -59,18 +59,18 @@ def write_samples(samples: Iterable[Sample], path: Path) -> int:
 
 def read_samples(path: Path) -> Iterator[Sample]:
     parquet = pq.ParquetFile(path)
+    loads = json.loads
     for batch in parquet.iter_batches(batch_size=BATCH):
-        for row in batch.to_pylist():
+        columns = [batch.column(name).to_pylist() for name in SCHEMA.names]  # no dict a row
+        for id_, kind, turns, text, title, page, meta in zip(*columns, strict=True):
             yield Sample(
-                id=row["id"],
-                kind=row["kind"],
-                turns=[tuple(t) for t in json.loads(row["turns_json"])]
-                if row["turns_json"]
-                else [],
-                text=row["text"] or "",
-                title=row["title"],
-                page=row["page"],
-                meta=json.loads(row["meta_json"] or "{}"),
+                id=id_,
+                kind=kind,
+                turns=[tuple(t) for t in loads(turns)] if turns else [],
+                text=text or "",
+                title=title,
+                page=page,
+                meta=loads(meta) if meta and meta != "{}" else {},
             )
 
 

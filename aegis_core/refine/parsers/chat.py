@@ -39,7 +39,8 @@ can join or open anything. Leading mentions ("@User_0a5983 try this") are stripp
 
 Kept: a conversation with a real question and answer, a user turn followed by an assistant
 turn; a trailing unanswered user turn is dropped. A conversation reaching `MAX_TURNS` turns
-is written out and continues as a new row with the same sides.
+is written out and continues as a new row with the same sides; a turn past
+`MAX_TURN_CHARS` takes no more messages (memory stays bounded on endless channels).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ import re
 import string
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from aegis_core.refine.records import Sample
 
@@ -57,6 +58,7 @@ SHARED_NEWCOMER, SHARED_ANSWERER, SHARED_OPENER = 2, 2, 1
 SHARED_ANSWERING = 1  # a newcomer's statement after the opener's open question
 WINDOW_TURNS = 3
 MAX_TURNS = 32
+MAX_TURN_CHARS = 20_000  # later messages of one side's run are dropped (bounded memory)
 MAX_OPEN = 64  # open conversations per channel; the least recently active closes first
 
 STOP_WORDS = frozenset(
@@ -150,7 +152,7 @@ class ChatMessage:
     id: str
     author: str  # a stable pseudonym
     text: str
-    when: datetime
+    when: float  # POSIX seconds
     reply_to: str | None = None
 
 
@@ -160,13 +162,14 @@ class _Turn:
     texts: list[str]  # its messages, joined when written out
     words: set[bytes]
     asks: bool  # holds a question mark
+    chars: int
 
 
 @dataclass(slots=True)
 class _Conversation:
     id: str
     opener: str
-    last: datetime
+    last: float
     turns: list[_Turn] = field(default_factory=list)
     window: set[bytes] = field(default_factory=set)
     people: set[str] = field(default_factory=set)
@@ -176,7 +179,7 @@ class _Conversation:
     doubtful: bool = False
 
 
-_UNPLACED = _Conversation(id="", opener="", last=datetime.min)
+_UNPLACED = _Conversation(id="", opener="", last=0.0)
 _NOTHING: list[Sample] = []  # returned when nothing closed (never appended to)
 
 
@@ -191,11 +194,12 @@ class Threader:
         gap: timedelta = timedelta(minutes=30),
         burst: timedelta = timedelta(minutes=2),
     ) -> None:
-        self.channel, self.stats, self.gap, self.burst = channel, stats, gap, burst
+        self.channel, self.stats = channel, stats
+        self.gap, self.burst = gap.total_seconds(), burst.total_seconds()
         self.counts: Counter[str] = Counter()  # added to `stats` by `finish`
         self.open: OrderedDict[str, _Conversation] = OrderedDict()  # least recent first
         self.by_message: dict[str, _Conversation] = {}
-        self.previous: tuple[str, datetime, _Conversation] | None = None
+        self.previous: tuple[str, float, _Conversation] | None = None
 
     def add(self, message: ChatMessage) -> list[Sample]:
         text = message.text
@@ -227,6 +231,10 @@ class Threader:
         role = "user" if message.author == conv.opener else "assistant"
         turns = conv.turns
         if turns and turns[-1].role == role:
+            if turns[-1].chars > MAX_TURN_CHARS:  # bounded memory: a turn does not grow on
+                self.counts["dropped_overlong_turn"] += 1
+                return done
+            turns[-1].chars += len(text)
             turns[-1].texts.append(text)
             turns[-1].words |= words
             turns[-1].asks = turns[-1].asks or "?" in text
@@ -236,7 +244,7 @@ class Threader:
                 done = done + self._emit(conv)
                 conv.turns = turns = []
                 conv.part, conv.messages = conv.part + 1, 0
-            turns.append(_Turn(role, [text], set(words), "?" in text))
+            turns.append(_Turn(role, [text], set(words), "?" in text, len(text)))
             conv.window = set().union(*(turn.words for turn in turns[-WINDOW_TURNS:]))
         conv.people.add(message.author)
         conv.ids.append(message.id)

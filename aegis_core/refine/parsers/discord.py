@@ -88,7 +88,7 @@ def parse_discord(
                         str(message["id"]),
                         people.of(str(author.get("id", ""))),
                         text,
-                        datetime.fromisoformat(message["timestamp"]),
+                        datetime.fromisoformat(message["timestamp"]).timestamp(),
                         str(ref) if ref else None,
                     )
                 )

@@ -185,6 +185,22 @@ def test_a_long_thread_continues_as_a_new_row_with_the_same_sides(
     assert rows[1].id.endswith("#2") and rows[1].turns[0][1].startswith("Question 2")
 
 
+def test_an_endless_run_stops_growing_its_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(chat, "MAX_TURN_CHARS", 100)
+    export = DiscordExport()
+    alice, bob = export.person(1, "alice"), export.person(2, "bob")
+    q = export.say(alice, "Why does the kernel module build fail with these flags?", 0)
+    for i in range(6):
+        export.say(
+            bob, f"Step {i}: check the kernel module build flags in Kbuild.", 10 + i, reply_to=q
+        )
+    rows, stats = _parse(export, tmp_path)
+    answer = rows[0].turns[1][1]
+    assert answer.count("Kbuild") == 2 and stats["dropped_overlong_turn"] == 4
+
+
 def test_content_words_drop_chatter_and_keep_topic() -> None:
     assert chat.content_words("Thanks, that worked!") == frozenset()
     assert chat.content_words("okkkk thx :) <a:party:1234> hahaha") == frozenset()
