@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -46,12 +47,50 @@ def _size(n: int) -> str:
     return f"{n} B"
 
 
+def decision_rows(decisions: list[dict[str, Any]], run: int = 4) -> list[dict[str, Any]]:
+    """The decisions table for people: a run of `run` or more consecutive entries with the
+    same action and actor is one row (seq range, count, summed amount); the signed JSON
+    keeps every entry."""
+    rows: list[dict[str, Any]] = []
+    i = 0
+    while i < len(decisions):
+        j = i
+        while j + 1 < len(decisions) and (
+            decisions[j + 1]["action"],
+            decisions[j + 1]["actor"],
+        ) == (decisions[i]["action"], decisions[i]["actor"]):
+            j += 1
+        group = decisions[i : j + 1] if j - i + 1 >= run else [decisions[i]]
+        first = group[0]
+        amounts = [Decimal(d["amount"]) for d in group if d.get("amount")]
+        note = ""
+        if first.get("from_status"):
+            note = f"{first['from_status']} → {first['to_status']}"
+        elif first.get("ticket_id"):
+            note = f"ticket {first['ticket_id'][:8]}"
+        rows.append(
+            {
+                "seq": str(first["seq"])
+                if len(group) == 1
+                else f"{first['seq']}–{group[-1]['seq']}",
+                "at": first["at"][:19].replace("T", " "),
+                "action": first["action"] + (f" ×{len(group)}" if len(group) > 1 else ""),
+                "actor": first["actor"],
+                "amount": str(sum(amounts, Decimal(0))) if amounts else "",
+                "note": note if len(group) == 1 else f"{len(group)} entries",
+            }
+        )
+        i += len(group)
+    return rows
+
+
 def html(signed: dict[str, Any], public_key: str) -> str:
     subject = signed["credentialSubject"]
     pii = subject["dataset"].get("pii_masked") or {}
     return _template().render(
         vc=signed,
         s=subject,
+        decisions=decision_rows(subject["decisions"]),
         public_key=public_key,
         pii_total=sum(v for v in pii.values() if isinstance(v, int)),
         size=_size(subject["dataset"]["bytes"]),

@@ -73,7 +73,8 @@ def sign(
     created: str,
     purpose: str = PURPOSE,
 ) -> dict[str, Any]:
-    """A copy of `document` with a `proof` (Create Proof; the proof carries its @context)."""
+    """`document` plus a `proof` (Create Proof; the proof carries its @context). A shallow
+    copy: the result shares `document`'s nested values."""
     if "proof" in document:
         raise ValueError("the document is already secured")
     options: dict[str, Any] = {
@@ -86,10 +87,7 @@ def sign(
     if "@context" in document:
         options["@context"] = copy.deepcopy(document["@context"])
     signature = key.sign(hash_data(document, options)).signature
-    return {
-        **copy.deepcopy(document),
-        "proof": {**options, "proofValue": multikey.encode(signature)},
-    }
+    return {**document, "proof": {**options, "proofValue": multikey.encode(signature)}}
 
 
 def proof_of(secured: Any) -> dict[str, Any]:

@@ -72,3 +72,31 @@ def test_customer_text_is_escaped_and_nothing_is_fetched() -> None:
     assert list(PdfReader(io.BytesIO(rendered)).attachments) == [
         pdf.attachment_name(cert["credentialSubject"]["cert_id"])
     ]
+
+
+def _entry(seq: int, action: str, actor: str = "agent", amount: str | None = None) -> dict:
+    return {
+        "seq": seq,
+        "at": f"2026-01-01T00:00:{seq:02d}.000001Z",
+        "action": action,
+        "actor": actor,
+        "amount": amount,
+        "entry_hash": "0" * 64,
+        "ticket_id": None,
+        "from_status": None,
+        "to_status": None,
+    }
+
+
+def test_long_runs_of_one_action_are_one_row_on_paper() -> None:
+    entries = [_entry(1, "job_created", "customer")]
+    entries += [_entry(2 + i, "enrich_batch", amount="0.25") for i in range(5)]
+    entries += [_entry(7 + i, "scored") for i in range(3)]
+    rows = pdf.decision_rows(entries)
+    assert [(r["seq"], r["action"], r["amount"]) for r in rows] == [
+        ("1", "job_created", ""),
+        ("2–6", "enrich_batch ×5", "1.25"),
+        ("7", "scored", ""),
+        ("8", "scored", ""),
+        ("9", "scored", ""),
+    ]
