@@ -4,8 +4,6 @@ Field names follow the product document (`cert_id`, `job_id`, `issued_at`, `ledg
 `decisions`, `dataset`) plus the AAR record (`subject`, `principal`, `task`, `verdict`,
 `checks`), the audit-chain head and the model backend. Amounts are decimal strings and
 every number an integer or a plain float, so any JCS implementation hashes them alike.
-Columns other parts of the system may add later (a job's model backend, a governance
-decision's job) are read when present and skipped when not.
 """
 
 from __future__ import annotations
@@ -192,17 +190,19 @@ def ledger(session: Session, job_id: str) -> dict[str, Any]:
 
 
 def governance(session: Session, job_id: str) -> list[dict[str, Any]]:
-    """Governance decisions stored for this job, where decisions record their job."""
-    column = getattr(GovernanceDecision, "job_id", None)
-    if column is None:
-        return []
+    """The governance decisions stored for this job (the loop's scoring)."""
     rows = session.scalars(
-        select(GovernanceDecision).where(column == job_id).order_by(GovernanceDecision.timestamp)
+        select(GovernanceDecision)
+        .where(GovernanceDecision.job_id == job_id)
+        .order_by(GovernanceDecision.timestamp, GovernanceDecision.id)
     )
     return [
         {
             "decision_id": d.id,
             "status": d.status,
+            "confidence": d.confidence,
+            "estimated_impact": d.estimated_impact,
+            "proposal_summary": scrub_text(d.proposal_summary),
             "gates_passed": d.gates_passed,
             "gates_failed": d.gates_failed,
             "audit_hash": d.audit_hash,
@@ -213,15 +213,15 @@ def governance(session: Session, job_id: str) -> list[dict[str, Any]]:
 
 
 def model(job: Job, entries: Sequence[AuditLog]) -> dict[str, Any]:
-    """The model backend the job recorded: a job column if there is one, else the audit log."""
-    backend = getattr(job, "model_backend", None)
-    name = getattr(job, "model_name", None)
+    """The model backend that scored the job: the job's record, else its `scored` entry."""
+    backend, name = job.model_backend, job.model_name
     if backend is None:
         for row in reversed(entries):
-            if isinstance((row.details or {}).get("model_backend"), str):
-                backend = row.details["model_backend"]
+            details = row.details or {}
+            if isinstance(details.get("model_backend"), str):
+                backend, name = details["model_backend"], details.get("model_name")
                 break
-    return {"backend": backend, "name": name}
+    return {"backend": backend, "name": name if isinstance(name, str) else None}
 
 
 def job_entries(session: Session, job_id: str) -> list[AuditLog]:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from aegis_core import audit
-from aegis_core.db.models import Job, Payment
+from aegis_core.db.models import GovernanceDecision, Job, Payment, utcnow
 from aegis_core.db.session import Database
 from aegis_core.jobs import JobStatus, create_job, transition
 from aegis_core.loop import tickets
@@ -78,7 +78,8 @@ def completed_job(
 
 
 def finish_job(db: Database, data_dir: Path, job_id: str) -> JobFiles:
-    """Take a paid job in triage to `complete`: scored, two spend tickets through the gate,
+    """Take a paid job in triage to `complete`: scored (a governance decision stored for it),
+    two spend tickets through the gate,
     its dataset written under the job folder with the figures the refinery records."""
     files = files_for(data_dir, job_id)
     files.root.mkdir(parents=True, exist_ok=True)
@@ -87,7 +88,28 @@ def finish_job(db: Database, data_dir: Path, job_id: str) -> JobFiles:
     with db.session() as s:
         job = s.get(Job, job_id)
         job.complexity_score = 0.42
-        audit.append(s, job.id, "scored", "agent", {"complexity_score": 0.42})
+        job.model_backend, job.model_name = "rules", "aegis-14b"
+        decision_id = str(uuid.uuid4())
+        s.add(
+            GovernanceDecision(
+                id=decision_id,
+                customer_id=job.customer_id,
+                job_id=job.id,
+                month=utcnow().strftime("%Y-%m"),
+                status="approved",
+                confidence=0.91,
+                proposal_summary="Refine support chats; OCR 12 pages, label 300 rows",
+                estimated_impact="high",
+                timestamp=utcnow(),
+                gates_passed=9,
+                gates_failed=0,
+                record={"decision_id": decision_id},
+                input_context={},
+                audit_hash="a" * 64,
+            )
+        )
+        details = {"complexity_score": 0.42, "model_backend": "rules", "decision_id": decision_id}
+        audit.append(s, job.id, "scored", "agent", details)
         proposed = tickets.propose(
             s,
             job,

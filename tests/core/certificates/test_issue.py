@@ -76,6 +76,13 @@ def test_a_completed_job_gets_a_signed_certificate(
     }
     assert aar["task"]["source"] == "https://93.184.215.14/export.json"  # no user, query
     assert "secret" not in json.dumps(cert)
+    assert s["model"] == {"backend": "rules", "name": "aegis-14b"}
+    (decision,) = s["governance"]
+    assert (decision["status"], decision["gates_passed"], decision["confidence"]) == (
+        "approved",
+        9,
+        0.91,
+    )
 
     with db.session() as session:
         entries = session.scalars(

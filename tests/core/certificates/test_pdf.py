@@ -31,6 +31,9 @@ def test_the_pdf_reads_back_as_the_certificate_a_person_needs() -> None:
         "ops@example.com",
         "human_approve",
         "no_duplicate_rows",
+        "Governance decisions",
+        "Refine support chats; OCR 12 pages, label 300 rows",
+        "rules (aegis-14b)",
         "How to verify",
         f"aegis verify {pdf.attachment_name(s['cert_id'])}",
     ):
