@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,8 +28,10 @@ from aegis_core.certificates.keys import IssuerKey, issuer_key
 from aegis_core.db.models import AuditCertificate, Job
 from aegis_core.db.session import Database
 from aegis_core.errors import Conflict, NotFound
-from aegis_core.refine.service import JobFiles
 from aegis_core.settings import AegisSettings
+
+if TYPE_CHECKING:  # the refinery stack is heavy; the API imports this module
+    from aegis_core.refine.service import JobFiles
 
 NOT_ISSUABLE = ("awaiting_payment", "halted")
 
