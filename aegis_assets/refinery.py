@@ -1,53 +1,31 @@
-"""The refinery assets, one partition per job: raw_sources -> parsed_chunks -> refined_jsonl.
+"""The refinery assets, one partition per job:
+raw_sources -> parsed_chunks -> scored_jobs -> refined_jsonl.
 
-Each asset runs its step inside `service.halting`: whatever it raises halts the job with the
-step and a one-line reason (audited, partial files removed) before Dagster sees the failure.
-A payment's run for a job that another run already took (or that left triage) does nothing:
-`raw_sources` yields no output and Dagster skips the rest of the run.
+`refined_jsonl` is graph-backed: its graph is the `human_gate` op (aegis_assets/loop.py)
+then the `refine` op, so the gate is a real step of the job's run, re-executable at op
+boundaries, and the asset checks stay on `refined_jsonl`. Every step runs inside
+`steps.step`: whatever it raises halts the job first. A payment's run for a job that
+another run already took (or that left triage) does nothing: `raw_sources` yields no
+output and Dagster skips the rest of the run.
 """
 
 import json
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
 
-from aegis_assets.jobs import REFINERY_GROUP
-from aegis_assets.partitions import job_partitions
-from aegis_core.db.session import Database
+from aegis_assets.loop import human_gate, scored_jobs
+from aegis_assets.steps import COMMON, STEPS, step, trigger
+from aegis_core.loop import ocr
 from aegis_core.refine import chunks_io, service
 from aegis_core.refine.formats import InvalidRow, row_turns, validate
 from aegis_core.refine.pii_audit import find_leaks
 from resources.database import DatabaseResource
 from resources.refinery import RefineryResource
 
-COMMON = {"partitions_def": job_partitions, "group_name": REFINERY_GROUP}
-STEPS = {"raw_sources": "fetch", "parsed_chunks": "parse", "refined_jsonl": "refine"}
-
-
-def trigger(run: dg.DagsterRun) -> service.Trigger:
-    """Who asked for the run, from the tags the sensors set."""
-    return service.Trigger(
-        kind=run.tags.get("aegis/trigger", "system"),
-        run_id=run.run_id,
-        event_id=run.tags.get("aegis/stripe_event"),
-    )
-
-
-@contextmanager
-def _step(
-    context: dg.AssetExecutionContext, database: DatabaseResource, refinery: RefineryResource
-) -> Iterator[tuple[Database, service.JobFiles]]:
-    step = STEPS[context.asset_key.to_user_string()]
-    db, files = database.get(), refinery.files(context.partition_key)
-    try:
-        with service.halting(db, context.partition_key, step, files):
-            yield db, files
-    except Exception as exc:
-        reason = service.one_line(exc)
-        raise dg.Failure(description=f"{step}: {reason}", metadata={"reason": reason}) from exc
+__all__ = ["ASSETS", "STEPS"]
 
 
 def _markdown_samples(rows: list[Any], limit: int = 3) -> str:
@@ -67,7 +45,7 @@ def raw_sources(
     context: dg.AssetExecutionContext, database: DatabaseResource, refinery: RefineryResource
 ) -> Iterator[dg.MaterializeResult]:
     """Fetch the source URL to the job folder; sniff its real format."""
-    with _step(context, database, refinery) as (db, files):
+    with step(context, "fetch", database, refinery) as (db, files):
         job = service.start(db, context.partition_key, trigger(context.run))
         if job is None:
             context.log.info(
@@ -95,7 +73,7 @@ def parsed_chunks(
     context: dg.AssetExecutionContext, database: DatabaseResource, refinery: RefineryResource
 ) -> dg.MaterializeResult:
     """Parse the source with the parser for its format."""
-    with _step(context, database, refinery) as (db, files):
+    with step(context, "parse", database, refinery) as (db, files):
         stats = service.parse(db, service.current(db, context.partition_key), files)
         preview = []
         for sample in chunks_io.read_samples(files.chunks):
@@ -162,31 +140,39 @@ def _audit_output(path: Any) -> dict[str, Any]:
     return {"rows": rows, "invalid": invalid, "leaks": dict(leaks), "duplicates": duplicates}
 
 
-@dg.asset(
-    **COMMON,
-    deps=[parsed_chunks],
-    check_specs=CHECKS,
-    description="Clean, PII-masked, deduplicated, quality-filtered ShareGPT/ChatML JSONL.",
+CHECK_OUTPUTS = [spec.get_python_identifier() for spec in CHECKS]
+
+
+@dg.op(
+    ins={"gate": dg.In(dg.Nothing)},
+    out={"result": dg.Out(dg.Nothing), **{name: dg.Out(dg.Nothing) for name in CHECK_OUTPUTS}},
+    description="Clean, mask, dedup, quality-filter and format the samples (and approved OCR).",
 )
-def refined_jsonl(
-    context: dg.AssetExecutionContext, database: DatabaseResource, refinery: RefineryResource
-) -> dg.MaterializeResult:
+def refine(
+    context: dg.OpExecutionContext, database: DatabaseResource, refinery: RefineryResource
+) -> Iterator[dg.Output | dg.AssetCheckResult]:
     """Refine the parsed samples into the customer's dataset."""
-    with _step(context, database, refinery) as (db, files):
+    with step(context, "refine", database, refinery) as (db, files):
         job = service.current(db, context.partition_key)
+        extra = ocr.executed_output(db, job.id, files)
+        if extra:
+            context.log.info(f"the approved OCR's text joins the dataset: {extra[0].name}")
         stats = service.refine(
             db,
             job,
             files,
             quality_threshold=refinery.quality_threshold,
             on_progress=lambda n: context.log.info(f"{n:,} samples refined"),
+            extra=extra,
         )
         audit = _audit_output(files.dataset)
     histogram = "| quality | rows |\n| --- | --- |\n" + "\n".join(
         f"| {i / 10:.1f}-{(i + 1) / 10:.1f} | {n} |" for i, n in enumerate(stats.quality_histogram)
     )
     rate = audit["duplicates"] / audit["rows"] if audit["rows"] else 0.0
-    return dg.MaterializeResult(
+    yield dg.Output(
+        None,
+        "result",
         metadata={
             "dagster/row_count": dg.MetadataValue.int(stats.rows),
             "format": job.output_format,
@@ -199,29 +185,45 @@ def refined_jsonl(
             "quality_histogram": dg.MetadataValue.md(histogram),
             "preview": dg.MetadataValue.md(_markdown_samples(stats.preview)),
             "output_path": dg.MetadataValue.path(str(files.dataset)),
+            "ocr_text_in": "ocr.parquet" if extra else "none",
         },
-        check_results=[
-            dg.AssetCheckResult(
-                check_name="valid_for_format",
-                passed=audit["invalid"] == 0,
-                metadata={"invalid_rows": audit["invalid"]},
-            ),
-            dg.AssetCheckResult(
-                check_name="no_pii_left",
-                passed=not audit["leaks"],
-                metadata={"leaks": dg.MetadataValue.json(audit["leaks"])},
-            ),
-            dg.AssetCheckResult(
-                check_name="has_rows", passed=audit["rows"] > 0, metadata={"rows": audit["rows"]}
-            ),
-            dg.AssetCheckResult(
-                check_name="no_duplicate_rows",
-                passed=audit["duplicates"] == 0,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={"duplicate_rate": dg.MetadataValue.float(rate)},
-            ),
-        ],
     )
+    checks = [
+        dg.AssetCheckResult(
+            check_name="valid_for_format",
+            passed=audit["invalid"] == 0,
+            metadata={"invalid_rows": audit["invalid"]},
+        ),
+        dg.AssetCheckResult(
+            check_name="no_pii_left",
+            passed=not audit["leaks"],
+            metadata={"leaks": dg.MetadataValue.json(audit["leaks"])},
+        ),
+        dg.AssetCheckResult(
+            check_name="has_rows", passed=audit["rows"] > 0, metadata={"rows": audit["rows"]}
+        ),
+        dg.AssetCheckResult(
+            check_name="no_duplicate_rows",
+            passed=audit["duplicates"] == 0,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"duplicate_rate": dg.MetadataValue.float(rate)},
+        ),
+    ]
+    yield from checks
 
 
-ASSETS = [raw_sources, parsed_chunks, refined_jsonl]
+@dg.graph_asset(
+    **COMMON,
+    ins={"scored_jobs": dg.AssetIn(dagster_type=dg.Nothing)},
+    check_specs=CHECKS,
+    description=(
+        "The human gate on the job's spend, then clean, PII-masked, deduplicated, "
+        "quality-filtered ShareGPT/ChatML JSONL."
+    ),
+)
+def refined_jsonl(scored_jobs: Any) -> dict[str, Any]:
+    outputs = refine(gate=human_gate(scored=scored_jobs))
+    return {"result": outputs.result, **{name: getattr(outputs, name) for name in CHECK_OUTPUTS}}
+
+
+ASSETS = [raw_sources, parsed_chunks, scored_jobs, refined_jsonl]

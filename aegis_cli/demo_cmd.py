@@ -2,7 +2,10 @@
 
 Order (local checkout) -> signed `checkout.session.completed` into the webhook path ->
 the payment fulfilled by the Stripe sensor's own rule -> the refinery job executed by
-Dagster for the job's partition -> the dataset, the job record and a verified audit chain.
+Dagster for the job's partition (fetch, parse, score, the spend gate, refine) -> the
+dataset, the job's score and spend gate, and a verified audit chain. The default source
+proposes no spend, so no person is needed; a source that does (a scanned PDF above the
+job's threshold) waits at the gate, whose log says how to approve.
 The demo's source is a local file, so it turns on the dev setting that allows file://
 sources for this run only.
 
@@ -82,6 +85,12 @@ def _demo(args: argparse.Namespace) -> int:
         f"4. refinery   run {'succeeded' if ok else 'failed'}; job status {row.status}"
         + (f" ({row.halt_reason})" if row.halt_reason else "")
     )
+    if row.model_backend:
+        print(
+            f"   scored     {row.model_backend} ({row.model_name}): complexity "
+            f"{row.complexity_score}, estimated cost ${row.estimated_cost}; "
+            f"spend gate: {_gate_summary(db, job_id)}"
+        )
     if row.output_path and Path(row.output_path).is_file():
         print(f"   dataset    {row.output_path}")
         print(f"   stats      {json.dumps(row.dataset)}")
@@ -93,6 +102,15 @@ def _demo(args: argparse.Namespace) -> int:
         "dagster-webserver -w workspace.yaml"
     )
     return 0 if ok and row.status == "complete" and verdict.ok else 1
+
+
+def _gate_summary(db: Database, job_id: str) -> str:
+    from aegis_core.loop import tickets
+
+    with db.session() as session:
+        gate = tickets.gate_view(session, job_id)
+    spend = ", ".join(f"{t['kind']} ${t['amount']} {t['status']}" for t in gate["tickets"])
+    return f"{gate['state']}" + (f" ({spend})" if spend else ", no spend proposed")
 
 
 def order_and_pay(

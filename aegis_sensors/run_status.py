@@ -9,7 +9,7 @@ other run for its partition is alive (an operator's re-run may be on it).
 
 import dagster as dg
 
-from aegis_assets.refinery import STEPS
+from aegis_assets.steps import STEPS
 from aegis_core.refine import service
 from resources.database import DatabaseResource
 from resources.refinery import RefineryResource

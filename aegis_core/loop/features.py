@@ -88,8 +88,15 @@ def _measured_samples(path: Path) -> tuple[int, Iterator[Sample]]:
 
 
 def pdf_pages(path: Path) -> tuple[int, int]:
-    """(pages, pages without a text layer), with the same test as the PDF parser: a page
-    whose text is only whitespace has none. No layout analysis: characters are enough."""
+    """(pages, pages without a text layer); see `scanned_pages`."""
+    pages, scanned = scanned_pages(path)
+    return pages, len(scanned)
+
+
+def scanned_pages(path: Path) -> tuple[int, list[int]]:
+    """(pages, numbers of the pages without a text layer, from 1), with the same test as the
+    PDF parser: a page whose text is only whitespace has none. No layout analysis:
+    characters are enough."""
     from pdfminer.converter import PDFPageAggregator
     from pdfminer.layout import LTChar, LTContainer
     from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
@@ -103,13 +110,14 @@ def pdf_pages(path: Path) -> tuple[int, int]:
     manager = PDFResourceManager()
     device = PDFPageAggregator(manager, laparams=None)
     interpreter = PDFPageInterpreter(manager, device)
-    pages = without = 0
+    pages, without = 0, []
     try:
         with path.open("rb") as handle:
             for page in PDFPage.get_pages(handle):
                 interpreter.process_page(page)
                 pages += 1
-                without += not has_text(device.get_result())
+                if not has_text(device.get_result()):
+                    without.append(pages)
     except Exception as exc:  # pdfminer raises a zoo of its own exception types
         raise SourceRefused(f"corrupt or unreadable PDF: {exc or type(exc).__name__}") from None
     return pages, without

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from aegis_core import audit
 from aegis_core.db.models import Job
@@ -210,7 +213,7 @@ def parse(db: Database, job: Job, files: JobFiles) -> dict[str, Any]:
     stats: dict[str, int] = {}
     samples = parse_source(files.source, info["detected_format"], salt=files.salt(), stats=stats)
     count = chunks_io.write_samples(samples, files.chunks)
-    if count == 0:
+    if count == 0 and not stats.get("pages_without_text"):  # scanned pages: the loop may OCR
         counts = ", ".join(f"{n} {what}" for what, n in sorted(stats.items()))
         raise SourceRefused(
             f"no usable text found in the {info['detected_format']} source"
@@ -235,14 +238,20 @@ def refine(
     *,
     quality_threshold: float,
     on_progress: Callable[[int], None] | None = None,
+    extra: Sequence[Path] = (),
 ) -> pipeline.RefineStats:
+    """Refine the parsed samples, then those of `extra` sample files (OCR output), into the
+    job's dataset, and complete the job."""
     with db.session() as session:
         row = session.get(Job, job.id)
         if row.status != JobStatus.REFINING:
             transition(session, row, JobStatus.REFINING, actor="system")
-    repeated = pipeline.learn_repeated_lines(chunks_io.read_document_texts(files.chunks))
+    sources = [files.chunks, *extra]
+    repeated = pipeline.learn_repeated_lines(
+        chain.from_iterable(chunks_io.read_document_texts(path) for path in sources)
+    )
     stats = pipeline.refine(
-        chunks_io.read_samples(files.chunks),
+        chain.from_iterable(chunks_io.read_samples(path) for path in sources),
         description=job.description,
         fmt=job.output_format,
         out_path=files.dataset,
@@ -283,6 +292,11 @@ def refine(
                 "output_path": str(files.dataset),
             },
         )
-        # Until the certificate asset exists, a written dataset completes the job.
-        transition(session, row, JobStatus.COMPLETE, actor="system", reason="dataset delivered")
+        complete(session, row)
     return stats
+
+
+def complete(session: Session, job: Job) -> None:
+    """The one place a job completes. Until the certificate asset exists, a written dataset
+    completes the job (`refine` calls this); then the certificate step will."""
+    transition(session, job, JobStatus.COMPLETE, actor="system", reason="dataset delivered")

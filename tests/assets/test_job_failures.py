@@ -104,7 +104,7 @@ def _parse_then_explode(*_args, **_kwargs) -> Iterator[Sample]:
     [
         ("fetch", (service, "sniff"), _explode, "raw_sources"),
         ("parse", (service, "parse_source"), _parse_then_explode, "parsed_chunks"),
-        ("refine", (pipeline, "_mask_sample"), _explode, "refined_jsonl"),
+        ("refine", (pipeline, "_mask_sample"), _explode, "refined_jsonl.refine"),
     ],
 )
 def test_an_unexpected_exception_in_any_step_halts_the_job(

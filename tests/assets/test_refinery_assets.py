@@ -20,6 +20,8 @@ from aegis_core.jobs import create_job, transition
 from aegis_core.refine.formats import row_turns, validate
 from aegis_core.settings import get_settings
 from resources.database import DatabaseResource
+from resources.gate import GateResource
+from resources.model import AegisModelResource
 from resources.refinery import RefineryResource
 from tests.utils import samples
 
@@ -51,6 +53,8 @@ def _materialize(job_id: str, db_url: str, tmp_path: Path, **resource_options):
         "refinery": RefineryResource(
             data_dir=str(tmp_path / "data"), allow_insecure_sources=True, **resource_options
         ),
+        "model": AegisModelResource(),
+        "gate": GateResource(),
     }
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(job_partitions.name, [job_id])
