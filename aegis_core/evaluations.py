@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,7 +23,7 @@ from aegis_core.customers import Principal, authenticate
 from aegis_core.db.session import Database
 from aegis_core.errors import AegisError, AuthError, RateLimited, ValidationError
 from aegis_core.governance import evaluate, parse_evaluate, parse_risk_check, risk_check
-from aegis_core.group_commit import GroupCommitter
+from aegis_core.group_commit import AsyncGroupCommitter, GroupCommitter
 from aegis_core.input_policy import JsonBody, read_json
 
 SANDBOX_DAILY_LIMIT = 10
@@ -154,21 +155,30 @@ def write_evaluations(
 
 
 _writers: dict[str, GroupCommitter[PendingEvaluation]] = {}
+_async_writers: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[str, AsyncGroupCommitter[PendingEvaluation]]
+] = weakref.WeakKeyDictionary()
 _principals: dict[tuple[str, str], tuple[float, Principal]] = {}
 
 
-def _writer(db: Database) -> GroupCommitter[PendingEvaluation]:
-    if db.url not in _writers:
-        if db.dialect == "postgresql":
-            from aegis_core import evaluation_pg
-
-            own = evaluation_pg.OwnConnection(db)
-            _writers[db.url] = GroupCommitter(
-                db, evaluation_pg.write_evaluations, transaction=own.transaction
-            )
-        else:
+async def _settle(db: Database, item: PendingEvaluation) -> EvaluationOutcome:
+    """Hand the request to its process's batch writer; back once the batch committed.
+    PostgreSQL: batches on this event loop (`evaluation_pg`); SQLite: a writer thread."""
+    if db.dialect != "postgresql":
+        if db.url not in _writers:
             _writers[db.url] = GroupCommitter(db, write_evaluations)
-    return _writers[db.url]
+        return await asyncio.wrap_future(_writers[db.url].submit(item))
+    writers = _async_writers.setdefault(asyncio.get_running_loop(), {})
+    if db.url not in writers:
+        from aegis_core import evaluation_pg
+
+        own = evaluation_pg.OwnConnection(db)
+        writers[db.url] = AsyncGroupCommitter(
+            evaluation_pg.write_evaluations,
+            own.transaction,
+            durable=evaluation_pg.Flusher(db).wait,
+        )
+    return await writers[db.url].submit(item)
 
 
 async def _principal(db: Database, authorization: str | None) -> Principal:
@@ -216,7 +226,7 @@ async def evaluate_request(
         )
     except AegisError as exc:  # still counts against the rate, like any request
         refused = exc
-    outcome = await asyncio.wrap_future(_writer(db).submit(PendingEvaluation(principal, now, new)))
+    outcome = await _settle(db, PendingEvaluation(principal, now, new))
     ctx.rate_remaining = outcome.rate.remaining
     if not outcome.rate.allowed:
         raise _rate_exceeded(principal)

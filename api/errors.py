@@ -40,6 +40,17 @@ def error_response(
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
+def domain_error_response(exc: AegisError) -> JSONResponse:
+    """The answer to a domain error: its family's status and `{"error": message}`."""
+    for cls, status in STATUS_BY_ERROR:
+        if isinstance(exc, cls):
+            if isinstance(exc, RateLimited) and exc.body is not None:
+                return JSONResponse(exc.body, status_code=429)
+            return error_response(status, str(exc))
+    log.exception("unmapped domain error")
+    return error_response(500, str(exc) or "internal error")
+
+
 def _describe_validation(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors():
@@ -51,13 +62,7 @@ def _describe_validation(exc: RequestValidationError) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AegisError)
     async def _domain(_: Request, exc: AegisError) -> JSONResponse:
-        for cls, status in STATUS_BY_ERROR:
-            if isinstance(exc, cls):
-                if isinstance(exc, RateLimited) and exc.body is not None:
-                    return JSONResponse(exc.body, status_code=429)
-                return error_response(status, str(exc))
-        log.exception("unmapped domain error")
-        return error_response(500, str(exc) or "internal error")
+        return domain_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -13,8 +13,8 @@ from aegis_core.settings import get_settings
 from api import openapi
 from api.errors import install_error_handlers
 from api.input_policy import InputPolicyMiddleware
-from api.middleware import AEGIS_VERSION, AegisHeadersMiddleware, JSONCORSMiddleware
-from api.routes import ROUTERS
+from api.middleware import AEGIS_VERSION, AegisHeadersMiddleware, HotRoutes, JSONCORSMiddleware
+from api.routes import HOT_ROUTES, ROUTERS
 
 VERCEL_PREVIEWS = r"https://[A-Za-z0-9-]+\.vercel\.app"
 
@@ -61,6 +61,7 @@ def create_app() -> FastAPI:
         app.include_router(router)
     install_error_handlers(app)
     openapi.install(app)
+    app.add_middleware(HotRoutes, routes=HOT_ROUTES)  # inside the input policy
     app.add_middleware(
         InputPolicyMiddleware,
         max_body_bytes=settings.max_body_bytes,

@@ -1,5 +1,6 @@
 """The outermost layers: headers on every response, a JSON 500 for anything that escapes,
-and CORS whose refusals answer JSON too (pure ASGI, no per-call task)."""
+and CORS whose refusals answer JSON too (pure ASGI, no per-call task); and the shortcut
+to the hot routes' bare ASGI endpoints."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse, Response
+from starlette.routing import get_route_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("aegis.api")
@@ -95,3 +97,22 @@ class JSONCORSMiddleware(CORSMiddleware):
         }
         message = bytes(response.body).decode()
         return JSONResponse({"error": message}, status_code=response.status_code, headers=headers)
+
+
+class HotRoutes:
+    """Sends `(method, path)` pairs straight to bare ASGI endpoints, skipping FastAPI's
+    router, per-route wrappers and dependency solving. Installed inside the input policy
+    and Starlette's error middleware, so both still hold; the endpoint answers its own
+    domain errors. Every other request goes on to FastAPI."""
+
+    def __init__(self, app: ASGIApp, routes: dict[tuple[str, str], ASGIApp]) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            endpoint = self.routes.get((scope["method"], get_route_path(scope)))
+            if endpoint is not None:
+                await endpoint(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -1,4 +1,5 @@
-"""One module per resource; `ROUTERS` is what `api.main` mounts."""
+"""One module per resource; `ROUTERS` is what `api.main` mounts, `HOT_ROUTES` the bare
+ASGI endpoints it answers ahead of FastAPI's routing (each also declared in a router)."""
 
 from api.routes import (
     certificates,
@@ -21,3 +22,5 @@ ROUTERS = [
     gate.router,
     certificates.router,
 ]
+
+HOT_ROUTES = {("POST", "/evaluate"): governance.evaluate_endpoint}
