@@ -132,37 +132,52 @@ def estimated_jaccard(sig: np.ndarray, others: np.ndarray) -> np.ndarray:
 
 class BandIndex:
     """Per band, an open-addressing table of 32-bit band keys -> the kept row that first had
-    the key, in numpy (one flat array, band-major). A key sits within `WINDOW` slots of its
-    home slot, so looking up or inserting a whole batch of rows is a few vectorised
-    gathers (no Python loop over rows or bands); the tables double when they would be over
-    half full or a window is full. A 32-bit key can collide; that only adds a candidate,
-    which verification rejects."""
+    the key, in numpy: one flat uint64 array, band-major, each slot the key and the row
+    packed (key << 32 | row), so a probe is one memory access. A key sits within `WINDOW`
+    slots of its home slot, at the first that was free, so a probe stops at the first
+    empty slot, and looking up or inserting a whole batch of rows is a few vectorised
+    passes (no Python loop over rows or bands). The table doubles when it would be over
+    half full; a key whose window is full is not stored (`overflow`, ~1 in 2,000 at half
+    load: that row's other bands still find it). A 32-bit key can collide; that only adds
+    a candidate, which verification rejects."""
 
-    WINDOW = 8
+    WINDOW = 16
 
     def __init__(self, bands: int, capacity: int = 1 << 12) -> None:
         self.bands, self.capacity = bands, capacity
-        self.keys = np.zeros(bands * capacity, dtype=np.uint32)
-        self.values = np.zeros(bands * capacity, dtype=np.uint32)
-        self._offsets = np.arange(self.WINDOW)
+        self.slots = np.zeros(bands * capacity, dtype=np.uint64)
         self.size = 0
+        self.overflow = 0  # band keys not stored: their window was full (rare)
 
     @staticmethod
     def _nonzero(keys: np.ndarray) -> np.ndarray:
-        return np.where(keys == 0, np.uint32(1), keys)  # 0 marks an empty slot
+        return np.where(keys == 0, np.uint32(1), keys)  # key 0 would read as an empty slot
 
-    def _windows(self, keys: np.ndarray) -> np.ndarray:
-        """Flat slot indices of each key's window: rows x bands x WINDOW."""
-        base = (np.arange(self.bands, dtype=np.int64) * self.capacity)[:, None]
-        home = keys.astype(np.int64)[..., None] + self._offsets
-        return (home & (self.capacity - 1)) + base
+    def _find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(flat position in `keys`, packed slot) of every rows x bands key held."""
+        flat = keys.ravel().astype(np.uint64)
+        base = np.tile(np.arange(self.bands, dtype=np.int64) * self.capacity, len(keys))
+        home = flat.astype(np.int64)
+        mask = self.capacity - 1
+        pending = np.arange(flat.size)
+        found: list[tuple[np.ndarray, np.ndarray]] = []
+        for step in range(self.WINDOW):
+            held = self.slots[base[pending] + ((home[pending] + step) & mask)]
+            hit = (held >> np.uint64(32)) == flat[pending]
+            if hit.any():
+                found.append((pending[hit], held[hit]))
+            pending = pending[(held != 0) & ~hit]
+            if not pending.size:
+                break
+        if not found:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint64)
+        return np.concatenate([p for p, _ in found]), np.concatenate([h for _, h in found])
 
-    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For rows x bands keys: (row, kept value) for every band key already held."""
-        keys = self._nonzero(keys)
-        windows = self._windows(keys)
-        rows, band, step = np.nonzero(self.keys[windows] == keys[..., None])
-        return rows, self.values[windows[rows, band, step]]
+    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For rows x bands keys: (row, kept value, flat position) for every key held."""
+        positions, held = self._find(self._nonzero(keys))
+        values = (held & np.uint64(0xFFFFFFFF)).astype(np.int64)
+        return positions // self.bands, values, positions
 
     def candidates(self, keys: np.ndarray) -> np.ndarray:
         """The distinct kept rows sharing at least one band key with one row's keys."""
@@ -171,57 +186,61 @@ class BandIndex:
     def add(self, keys: np.ndarray, value: int) -> None:
         self.add_many(keys[None, :], np.array([value], dtype=np.uint32))
 
-    def add_many(self, keys: np.ndarray, values: np.ndarray) -> None:
-        """Rows x bands keys, one value per row; a key already held keeps its first value."""
+    def add_many(
+        self,
+        keys: np.ndarray,
+        values: np.ndarray,
+        held: np.ndarray | None = None,
+        distinct: bool = False,
+    ) -> None:
+        """Rows x bands keys, one value per row; a key already held keeps its first value.
+        `held`: flat positions known held (from `lookup`, when nothing was added since);
+        `distinct`: no two rows share a band key (so no pass to keep the first)."""
         keys = self._nonzero(keys)
+        fresh = np.ones(keys.size, dtype=bool)
+        fresh[self._find(keys)[0] if held is None else held] = False
         while (self.size + len(keys)) * 2 > self.capacity:
             self._grow()
-        band = np.broadcast_to(np.arange(self.bands), keys.shape).ravel()
-        flat_keys = keys.ravel()
-        flat_values = np.repeat(values.astype(np.uint32), self.bands)
-        held = (self.keys[self._windows(keys)] == keys[..., None]).any(axis=2).ravel()
-        fresh = np.flatnonzero(~held)
-        pairs = band[fresh].astype(np.int64) << 32 | flat_keys[fresh]
-        fresh = fresh[np.sort(np.unique(pairs, return_index=True)[1])]  # first row wins
-        band, flat_keys, flat_values = band[fresh], flat_keys[fresh], flat_values[fresh]
-        left = self._place(band, flat_keys, flat_values)
-        while left.size:
-            self._grow()
-            band, flat_keys, flat_values = band[left], flat_keys[left], flat_values[left]
-            left = self._place(band, flat_keys, flat_values)
+        band = np.tile(np.arange(self.bands, dtype=np.int64), len(keys))
+        packed = keys.ravel().astype(np.uint64) << np.uint64(32) | np.repeat(
+            values.astype(np.uint64), self.bands
+        )
+        fresh = np.flatnonzero(fresh)
+        if not distinct:
+            pairs = band[fresh] << 32 | keys.ravel()[fresh].astype(np.int64)
+            fresh = fresh[np.sort(np.unique(pairs, return_index=True)[1])]  # first row wins
+        self.overflow += self._place(band[fresh], packed[fresh]).size
         self.size += len(keys)
 
-    def _place(self, band: np.ndarray, keys: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """Puts (band, key, value) triples in free slots of their windows, vectorised: at
-        each window step every pending key whose slot is free takes it (the first of
-        several wanting one slot). Returns the positions it could not place."""
+    def _place(self, band: np.ndarray, packed: np.ndarray) -> np.ndarray:
+        """Puts packed slots, distinct (band, key), in free slots of their windows,
+        vectorised: at each window step every pending one whose slot is free is written
+        there; where several wanted one slot the last write stands, and the others go on
+        to the next step. Returns the positions it could not place."""
         mask = self.capacity - 1
         base = band.astype(np.int64) * self.capacity
-        home = keys.astype(np.int64)
-        pending = np.arange(keys.size)
+        home = (packed >> np.uint64(32)).astype(np.int64)
+        pending = np.arange(packed.size)
         for step in range(self.WINDOW):
             if not pending.size:
                 break
-            flat = base[pending] + ((home[pending] + step) & mask)
-            free = self.keys[flat] == 0
-            taken, first = np.unique(flat[free], return_index=True)
-            winners = pending[free][first]
-            self.keys[taken], self.values[taken] = keys[winners], values[winners]
-            placed = np.zeros(keys.size, dtype=bool)
-            placed[winners] = True
-            pending = pending[~placed[pending]]
+            slots = base[pending] + ((home[pending] + step) & mask)
+            free = self.slots[slots] == 0
+            trying, slots = pending[free], slots[free]
+            self.slots[slots] = packed[trying]
+            won = self.slots[slots] == packed[trying]
+            pending = np.concatenate([pending[~free], trying[~won]])
         return pending
 
     def _grow(self) -> None:
-        live = np.flatnonzero(self.keys)
-        band = live // self.capacity
-        keys, values = self.keys[live], self.values[live]
-        while True:
-            self.capacity *= 2
-            self.keys = np.zeros(self.bands * self.capacity, dtype=np.uint32)
-            self.values = np.zeros_like(self.keys)
-            if not self._place(band, keys, values).size:
-                return
+        """Doubles the table, re-placing one band at a time (temporaries stay per band)."""
+        old, old_capacity = self.slots, self.capacity
+        self.capacity *= 2
+        self.slots = np.zeros(self.bands * self.capacity, dtype=np.uint64)
+        for band in range(self.bands):
+            part = old[band * old_capacity : (band + 1) * old_capacity]
+            live = part[part != 0]
+            self.overflow += self._place(np.full(live.size, band), live).size
 
 
 class _Signatures:
@@ -275,9 +294,11 @@ class Deduplicator:
         if shingled:
             values = minhash_many(*_flat_shingles([words[i] for i in shingled]))
             sigs, keys = values.astype(np.uint8), band_keys(values)
-            rows, kept = self.bands.lookup(keys)
+            rows, kept, positions = self.bands.lookup(keys)
             for row, value in zip(rows.tolist(), kept.tolist(), strict=True):
                 earlier.setdefault(row, []).append(value)
+            held = np.zeros(keys.shape, dtype=bool)
+            held.ravel()[positions] = True
             runs = _shared_band_keys(keys)
         new_rows: list[int] = []
         kept_rows: set[int] = set()
@@ -301,7 +322,12 @@ class Deduplicator:
             verdicts.append(None)
         if new_rows:
             start = self.signatures.extend(sigs[new_rows])
-            self.bands.add_many(keys[new_rows], np.arange(start, start + len(new_rows)))
+            self.bands.add_many(
+                keys[new_rows],
+                np.arange(start, start + len(new_rows)),
+                held=np.flatnonzero(held[new_rows]),
+                distinct=runs is None,
+            )
         return verdicts
 
     def _near(
