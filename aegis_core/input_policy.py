@@ -26,6 +26,7 @@ import math
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from aegis_core.errors import ValidationError
 
@@ -116,6 +117,32 @@ def read_json(raw: bytes, *, max_depth: int = DEFAULT_MAX_DEPTH) -> JsonBody:
     ):
         check_value(value, max_depth=max_depth)
     return JsonBody(raw, value)
+
+
+def read_form(raw: bytes, *, max_fields: int = 20) -> dict[str, str]:
+    """An `application/x-www-form-urlencoded` body (the Ops console's forms) under the same
+    rules: UTF-8 once percent-decoded, no NUL or lone surrogate in a name or value, each
+    name once, at most `max_fields` fields."""
+    try:
+        pairs = parse_qsl(
+            raw.decode("utf-8"),
+            keep_blank_values=True,
+            strict_parsing=False,
+            errors="strict",
+            max_num_fields=max_fields,
+        )
+    except UnicodeDecodeError:
+        raise InputRefused("a form body must be percent-encoded UTF-8") from None
+    except ValueError:
+        raise InputRefused(f"a form has at most {max_fields} fields") from None
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        check_text(name, "a form field name")
+        check_text(value, f"the form field {name}")
+        if name in form:
+            raise InputRefused(f"the form field {name} is given twice")
+        form[name] = value
+    return form
 
 
 def check_value(value: Any, *, max_depth: int = DEFAULT_MAX_DEPTH) -> None:

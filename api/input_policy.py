@@ -14,7 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from aegis_core.input_policy import InputRefused, JsonBody, check_text, read_json
+from aegis_core.input_policy import InputRefused, JsonBody, check_text, read_form, read_json
 from api.errors import error_response
 
 STATE_KEY = "aegis_body"
@@ -98,3 +98,10 @@ async def body_of(request: Request) -> JsonBody | bytes:
     """What the edge parsed; the raw bytes where it parsed nothing (an empty body)."""
     parsed: Any = request.scope.get("state", {}).get(STATE_KEY)
     return parsed if isinstance(parsed, JsonBody) else await request.body()
+
+
+async def form_of(request: Request) -> dict[str, str]:
+    """The request's urlencoded form, read under the policy (`InputRefused` -> 400). The
+    edge passed the bytes through untouched: a form is not JSON, so it parsed nothing."""
+    parsed = await body_of(request)
+    return read_form(parsed.raw if isinstance(parsed, JsonBody) else parsed)
