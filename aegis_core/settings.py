@@ -80,6 +80,19 @@ class AegisSettings(BaseSettings):
     gate_timeout_s: float = Field(
         default=86400.0, gt=0, description="How long the gate waits before rejecting as timed out."
     )
+    dagster_ui_url: str = Field(
+        default="http://127.0.0.1:3000",
+        description="The Dagster UI the Ops console links a job's lineage into.",
+    )
+    ops_session_hours: float = Field(
+        default=8.0, gt=0, le=168, description="How long an Ops console sign-in lasts."
+    )
+    activity_stream_s: float = Field(
+        default=300.0,
+        gt=0,
+        le=3600,
+        description="How long one /activity event stream stays open (clients then resume).",
+    )
     ocr_price_per_page: Decimal = Field(
         default=Decimal("0.05"),
         gt=0,
