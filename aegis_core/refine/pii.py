@@ -264,14 +264,36 @@ _SECRET_MARKERS = (
 _ASSIGNED_MARKERS = ("secret", "key", "token", "passw")
 
 
+def _gate(marker: str) -> str:
+    return next((c for c in "_-." if c in marker), "")
+
+
+# Markers grouped by a character each one contains, tested first: one fast single-character
+# scan usually rules out a whole group (most text has no "_" or "-").
+_MARKER_GROUPS = tuple(
+    (gate, tuple(m for m in _SECRET_MARKERS if _gate(m) == gate))
+    for gate in dict.fromkeys(map(_gate, _SECRET_MARKERS))
+)
+_ASCII_DIGITS = "0123456789"
+
+
+def _has_digit(text: str) -> bool:
+    if any(d in text for d in _ASCII_DIGITS):  # single-character scans: fast
+        return True
+    return not text.isascii() and _DIGIT.search(text) is not None  # other scripts' digits
+
+
 def _hints(text: str) -> dict[str, bool]:
     """Cheap preconditions (substring tests), so a detector's regex only runs where it
     could match; most chat text has no digits and none of these markers."""
-    digits = _DIGIT.search(text) is not None
-    lower = text.lower()
+    digits = _has_digit(text)
+    lower = text.lower() if digits else ""
     return {
         "PRIVATE_KEY": "PRIVATE KEY" in text,
-        "SECRET": any(m in text for m in _SECRET_MARKERS)
+        "SECRET": any(
+            (gate == "" or gate in text) and any(m in text for m in markers)
+            for gate, markers in _MARKER_GROUPS
+        )
         or (digits and any(m in lower for m in _ASSIGNED_MARKERS)),
         "CREDIT_CARD": digits,
         "IBAN": digits,

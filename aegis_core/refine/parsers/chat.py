@@ -26,7 +26,7 @@ conversation. A statement sharing words with one it could not join, or posted wi
 `burst` of another person's open question, is most likely an answer we cannot place:
 opening a conversation would make its author the human, so it is dropped (`unplaced`).
 Time alone never joins two messages: it closes conversations (`gap`, 30 min) and bounds
-rules 3 and the one above. So a third person posting something unrelated after "Thanks,
+rule 3 and the `unplaced` test. So a third person posting something unrelated after "Thanks,
 that worked!" starts their own conversation instead of becoming the answer.
 
 Known limit: an answer that neither replies nor shares a word with its question, posted
