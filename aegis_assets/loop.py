@@ -12,7 +12,9 @@ run. An unexpected error is retried (GATE_RETRIES, a poll interval apart) before
 halts: a retry of the same run takes its own execution claim over at once.
 """
 
-from collections.abc import Iterator
+import math
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import dagster as dg
@@ -28,6 +30,7 @@ from resources.model import AegisModelResource
 from resources.refinery import RefineryResource
 
 GATE_RETRIES = 2
+PROGRESS_EVERY_S = 60.0
 
 
 def tickets_markdown(views: list[dict[str, Any]]) -> str:
@@ -105,6 +108,23 @@ def scored_jobs(
     return dg.MaterializeResult(metadata=_score_metadata(scored))
 
 
+def progress_log(
+    say: Callable[[str], None], every_s: float = PROGRESS_EVERY_S
+) -> Callable[[str], None]:
+    """The gate's log for a run: every change, but "still waiting" at most every `every_s`
+    (a day's wait at a 5 s poll would otherwise be 17,280 lines in the run's log)."""
+    last = [-math.inf]
+
+    def log(message: str) -> None:
+        if message.startswith("waiting for a decision"):
+            if time.monotonic() - last[0] < every_s:
+                return
+            last[0] = time.monotonic()
+        say(message)
+
+    return log
+
+
 def _how_to_decide(views: list[dict[str, Any]]) -> str:
     waiting = [t["id"] for t in views if t["status"] == tickets.T.PROPOSED]
     return (
@@ -145,7 +165,7 @@ def human_gate(
             settings=get_settings(),
             actions=gate.actions(files),
             claimant=context.run_id,
-            log=context.log.info,
+            log=progress_log(context.log.info),
             poll_s=poll_s,
             timeout_s=gate.timeout(),
         )

@@ -32,7 +32,7 @@ OPERATOR = {"X-Admin-Key": ADMIN_KEY, "X-Operator-Email": "ops@example.com"}
 POLL_S = 0.25
 WAIT_S = 120.0
 
-pytestmark = pytest.mark.skipif(
+needs_tesseract = pytest.mark.skipif(
     ocr.unavailable() is not None, reason=f"approved OCR cannot run here: {ocr.unavailable()}"
 )
 
@@ -133,6 +133,7 @@ def _metadata(result: dg.ExecuteInProcessResult, node: str) -> dict[str, Any]:
     return {k: v.value for k, v in materialization.metadata.items()}
 
 
+@needs_tesseract
 def test_the_gate_waits_an_operator_approves_over_http_and_ocr_enters_the_dataset(
     env: dict[str, str], db: Database, instance: dg.DagsterInstance, tmp_path: Path
 ) -> None:
@@ -255,6 +256,7 @@ def ocr_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
+@needs_tesseract
 def test_an_approved_spend_runs_once_when_the_gate_op_is_retried(
     env: dict[str, str],
     db: Database,
@@ -291,6 +293,7 @@ def _refinery_job() -> dg.JobDefinition:
     return defs.resolve_job_def("refinery")
 
 
+@needs_tesseract
 def test_re_executing_a_finished_run_executes_nothing_again(
     env: dict[str, str],
     db: Database,
