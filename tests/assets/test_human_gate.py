@@ -343,3 +343,19 @@ def test_without_tesseract_approved_ocr_is_a_recorded_test_stub(
     job = _job_row(db, job_id)
     assert job.status == "complete" and "serial number" not in Path(job.output_path).read_text()
     assert Decimal(job.estimated_cost) == Decimal("20.05")
+
+
+def test_a_long_wait_logs_each_change_but_still_waiting_once_a_minute(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aegis_assets import loop
+
+    clock, said = [1000.0], []
+    monkeypatch.setattr(loop.time, "monotonic", lambda: clock[0])
+    log = loop.progress_log(said.append)
+    for _ in range(24):  # two minutes of 5 s polls
+        log("waiting for a decision on 1 spend ticket(s): t1 (ocr, $0.05); 0 s of 86400 s")
+        clock[0] += 5
+    log("gate approved after 120 s: 1 ticket(s)")
+    waiting = "waiting for a decision on 1 spend ticket(s)"
+    assert [m.split(":")[0] for m in said] == [waiting, waiting, "gate approved after 120 s"]
