@@ -285,14 +285,12 @@ class Deduplicator:
         """Each text judged against everything kept before it, this batch included: None
         if new (and remembered), else "exact" or "near". One batch costs a few numpy and
         rensa calls, not a few per text."""
-        words = list(map(simple_words, texts))
-        digests = [xxhash.xxh3_64_intdigest(b" ".join(w)) for w in words]
-        shingled = [i for i, w in enumerate(words) if len(w) >= SHINGLE]
+        digests, bigrams, offsets, shingled = _hashed(texts)
         row_of = dict(zip(shingled, range(len(shingled)), strict=True))
         earlier: dict[int, list[int]] = {}  # row -> kept rows (signature index) it meets
         runs: _Runs | None = None
         if shingled:
-            values = minhash_many(*_flat_shingles([words[i] for i in shingled]))
+            values = minhash_many(bigrams, offsets)
             sigs, keys = values.astype(np.uint8), band_keys(values)
             rows, kept, positions = self.bands.lookup(keys)
             for row, value in zip(rows.tolist(), kept.tolist(), strict=True):
@@ -377,21 +375,32 @@ def _shared_band_keys(keys: np.ndarray) -> _Runs | None:
     return _Runs(by_code, codes)
 
 
-def _flat_shingles(docs: list[list[bytes]]) -> tuple[np.ndarray, np.ndarray]:
-    """Bigram hashes of several word lists, flat, with their row offsets (for rensa)."""
-    counts = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+def _hashed(texts: Sequence[str]) -> tuple[list[int], np.ndarray, np.ndarray, list[int]]:
+    """For a batch: each text's exact key (xxh3 of its word hashes), the bigram hashes of
+    the texts long enough to shingle (flat, with row offsets, as rensa takes them), and
+    which texts those are. Every word is hashed once, in one pass over the batch."""
+    words = list(map(simple_words, texts))
+    counts = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
     hashes = np.fromiter(
-        map(xxhash.xxh3_64_intdigest, itertools.chain.from_iterable(docs)),
+        map(xxhash.xxh3_64_intdigest, itertools.chain.from_iterable(words)),
         dtype=np.uint64,
         count=int(counts.sum()),
     )
-    pairs = hashes[:-1] * _MIX + hashes[1:]  # every adjacent pair, across docs too
-    ends = np.cumsum(counts) - 1  # the last word of each doc starts no bigram
+    ends = np.cumsum(counts)
+    raw = hashes.tobytes()
+    digests = [
+        xxhash.xxh3_64_intdigest(raw[8 * start : 8 * end])
+        for start, end in zip((ends - counts).tolist(), ends.tolist(), strict=True)
+    ]
+    pairs = hashes[:-1] * _MIX + hashes[1:]  # every adjacent pair, across texts too
     keep = np.ones(pairs.size, dtype=bool)
-    keep[ends[:-1]] = False
-    offsets = np.zeros(len(docs) + 1, dtype=np.uint64)
-    offsets[1:] = np.cumsum(counts - 1)
-    return pairs[keep], offsets
+    last = ends - 1  # a text's last word starts no bigram (nor does an empty text's end)
+    keep[last[(last >= 0) & (last < pairs.size)]] = False
+    bigram_counts = np.maximum(counts - 1, 0)
+    shingled = np.flatnonzero(counts >= SHINGLE)
+    offsets = np.zeros(shingled.size + 1, dtype=np.uint64)
+    offsets[1:] = np.cumsum(bigram_counts[shingled])
+    return digests, pairs[keep], offsets, shingled.tolist()
 
 
 def unique_mask(texts: Iterable[str], threshold: float = THRESHOLD) -> list[bool]:

@@ -147,6 +147,19 @@ def _assigned_secret(m: re.Match[str]) -> bool:
 
 _PRIVATE_KEY_LINE = r"-----{} (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
 
+# Provider tokens; each holds one of _SECRET_MARKERS, so it runs only where one is.
+_SECRET_TOKENS = re.compile(
+    r"\b(?:(?:AKIA|ASIA)[0-9A-Z]{16}"
+    r"|(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{10,}|whsec_[0-9A-Za-z]{10,}"
+    r"|gh[pousr]_[0-9A-Za-z]{30,}|github_pat_[0-9A-Za-z_]{30,}"
+    r"|xox[abprs]-[0-9A-Za-z-]{10,}|xapp-[0-9A-Za-z-]{20,}"
+    r"|eyJ[0-9A-Za-z_-]{8,}\.eyJ[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}"
+    r"|AIza[0-9A-Za-z_-]{35}"  # Google API key
+    r"|sk-(?:proj-|ant-api\d\d-|svcacct-)?[0-9A-Za-z_-]{20,}"  # OpenAI, Anthropic
+    r"|hf_[A-Za-z]{30,}|glpat-[0-9A-Za-z_-]{20}|npm_[0-9A-Za-z]{36}"
+    r"|SG\.[0-9A-Za-z_-]{22}\.[0-9A-Za-z_-]{43})"
+)
+
 DETECTORS: list[Detector] = [
     (
         "PRIVATE_KEY",
@@ -161,17 +174,7 @@ DETECTORS: list[Detector] = [
     ),
     (
         "SECRET",
-        re.compile(
-            r"\b(?:(?:AKIA|ASIA)[0-9A-Z]{16}"
-            r"|(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{10,}|whsec_[0-9A-Za-z]{10,}"
-            r"|gh[pousr]_[0-9A-Za-z]{30,}|github_pat_[0-9A-Za-z_]{30,}"
-            r"|xox[abprs]-[0-9A-Za-z-]{10,}|xapp-[0-9A-Za-z-]{20,}"
-            r"|eyJ[0-9A-Za-z_-]{8,}\.eyJ[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}"
-            r"|AIza[0-9A-Za-z_-]{35}"  # Google API key
-            r"|sk-(?:proj-|ant-api\d\d-|svcacct-)?[0-9A-Za-z_-]{20,}"  # OpenAI, Anthropic
-            r"|hf_[A-Za-z]{30,}|glpat-[0-9A-Za-z_-]{20}|npm_[0-9A-Za-z]{36}"
-            r"|SG\.[0-9A-Za-z_-]{22}\.[0-9A-Za-z_-]{43})"
-        ),
+        _SECRET_TOKENS,
         None,
     ),
     (
@@ -288,13 +291,14 @@ def _hints(text: str) -> dict[str, bool]:
     could match; most chat text has no digits and none of these markers."""
     digits = _has_digit(text)
     lower = text.lower() if digits else ""
+    tokens = any(
+        (gate == "" or gate in text) and any(m in text for m in markers)
+        for gate, markers in _MARKER_GROUPS
+    )
     return {
         "PRIVATE_KEY": "PRIVATE KEY" in text,
-        "SECRET": any(
-            (gate == "" or gate in text) and any(m in text for m in markers)
-            for gate, markers in _MARKER_GROUPS
-        )
-        or (digits and any(m in lower for m in _ASSIGNED_MARKERS)),
+        "SECRET": tokens or (digits and any(m in lower for m in _ASSIGNED_MARKERS)),
+        "SECRET_TOKENS": tokens,  # every token pattern holds one of the markers
         "CREDIT_CARD": digits,
         "IBAN": digits,
         "US_SSN": digits and ("-" in text or "ss" in lower or "social" in lower),
@@ -311,7 +315,7 @@ def mask(text: str) -> tuple[str, Counter[str]]:
     counts: Counter[str] = Counter()
     hints = _hints(text)
     for label, pattern, check in DETECTORS:
-        if not hints[label]:
+        if not hints["SECRET_TOKENS" if pattern is _SECRET_TOKENS else label]:
             continue
         placeholder = f"[{label}]"
 

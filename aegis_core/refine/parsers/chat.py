@@ -12,7 +12,8 @@ Joining. A message joins an open conversation of its channel by, in this order:
    is dropped as doubtful and the reply placed by the rules below.
 2. topical continuity with the conversation's open exchange (the content words of its last
    three turns). Content words: lower-cased letter/digit tokens of 2+ characters, neither
-   stop words nor acknowledgements, crudely suffix-stripped ("lights" -> "light"). A
+   stop words nor acknowledgements, crudely suffix-stripped ("lights" -> "light"), from a
+   message's first 32 tokens (its opening says what it is about; cheaper). A
    newcomer to the conversation needs 2 shared words and an overlap coefficient
    |M & E| / min(|M|, |E|) >= 0.2 (1 shared word while the opener's last turn is an open
    question, with "?"), and never joins with a question (that is theirs, not an answer).
@@ -59,6 +60,7 @@ SHARED_ANSWERING = 1  # a newcomer's statement after the opener's open question
 WINDOW_TURNS = 3
 MAX_TURNS = 32
 MAX_TURN_CHARS = 20_000  # later messages of one side's run are dropped (bounded memory)
+TOPIC_TOKENS = 32  # a message's content words come from its first 32 tokens
 MAX_OPEN = 64  # open conversations per channel; the least recently active closes first
 
 STOP_WORDS = frozenset(
@@ -134,6 +136,13 @@ def content_words(text: str) -> set[bytes]:
         tokens = text.encode().translate(_ASCII_TOKENS, b"'").split()
     else:
         tokens = [word.encode() for word in _WORD.findall(text.lower())]
+    if len(tokens) > TOPIC_TOKENS:  # the opening says what a message is about
+        head = content_words_of(tokens[:TOPIC_TOKENS])
+        return head if head else content_words_of(tokens)
+    return content_words_of(tokens)
+
+
+def content_words_of(tokens: list[bytes]) -> set[bytes]:
     forms = set(map(_FORMS.get, tokens))  # one C-level pass when every token is cached
     if None in forms:
         if len(_FORMS) > 200_000:  # bounded: a cache, not a vocabulary
@@ -200,6 +209,7 @@ class Threader:
         self.open: OrderedDict[str, _Conversation] = OrderedDict()  # least recent first
         self.by_message: dict[str, _Conversation] = {}
         self.previous: tuple[str, float, _Conversation] | None = None
+        self.horizon = float("-inf")  # a lower bound of every open conversation's `last`
 
     def add(self, message: ChatMessage) -> list[Sample]:
         text = message.text
@@ -210,11 +220,17 @@ class Threader:
             self.counts["dropped_low_information"] += 1
             return _NOTHING
         done = _NOTHING
-        while self.open:  # close what has been quiet too long (oldest first)
-            oldest = next(iter(self.open.values()))
-            if message.when - oldest.last <= self.gap and len(self.open) < MAX_OPEN:
-                break
-            done = done + self._close(oldest)
+        # Close what has been quiet too long, oldest first. `horizon` never exceeds the
+        # oldest open conversation's last message, so most messages skip the look.
+        if message.when - self.horizon > self.gap or len(self.open) >= MAX_OPEN:
+            while self.open:
+                oldest = next(iter(self.open.values()))
+                self.horizon = oldest.last
+                if message.when - oldest.last <= self.gap and len(self.open) < MAX_OPEN:
+                    break
+                done = done + self._close(oldest)
+            else:
+                self.horizon = message.when
         conv = self._find(message, words)
         if conv is _UNPLACED:
             self.counts["dropped_unplaced"] += 1

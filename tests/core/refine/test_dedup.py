@@ -220,3 +220,20 @@ def test_a_batch_is_judged_as_one_row_at_a_time() -> None:
     got = batched.check_many(texts[:50]) + batched.check_many(texts[50:])
     assert got == expected and expected.count("exact") >= 6 and "near" in expected
     assert batched.counts == one_by_one.counts
+
+
+def test_a_batch_hashes_each_text_as_alone() -> None:
+    """Empty and one-word texts between others: no bigram crosses a text's edge."""
+    rng = random.Random(3)
+    for _ in range(300):
+        texts = [
+            " ".join(rng.choice(["a", "bb", "c d", "e", "Ünï"]) for _ in range(rng.randint(0, 5)))
+            for _ in range(rng.randint(1, 7))
+        ]
+        digests, bigrams, offsets, shingled = dedup._hashed(texts)
+        assert shingled == [i for i, t in enumerate(texts) if len(dedup.simple_words(t)) >= 2]
+        for row, i in enumerate(shingled):
+            alone = dedup.shingles(dedup.simplify(texts[i]))
+            assert np.array_equal(bigrams[int(offsets[row]) : int(offsets[row + 1])], alone)
+        same = [[dedup.simplify(a) == dedup.simplify(b) for b in texts] for a in texts]
+        assert [[a == b for b in digests] for a in digests] == same
