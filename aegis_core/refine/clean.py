@@ -69,11 +69,14 @@ def strip_boilerplate(text: str, repeated: frozenset[str] = frozenset()) -> tupl
     kept, removed = [], 0
     for line in text.split("\n"):
         short = len(line) <= MAX_BOILERPLATE_LINE  # chrome is short; long lines are content
-        if short and (_BOILERPLATE.match(line) or (line and line.strip().lower() in repeated)):
+        if short and (
+            _BOILERPLATE.match(line) or (repeated and line and line.strip().lower() in repeated)
+        ):
             removed += 1
         else:
             kept.append(line)
-    return _BLANKS.sub("\n\n", "\n".join(kept)).strip(), removed
+    joined = "\n".join(kept)
+    return (_BLANKS.sub("\n\n", joined) if "\n\n\n" in joined else joined).strip(), removed
 
 
 def clean(text: str, repeated: frozenset[str] = frozenset()) -> tuple[str, int]:

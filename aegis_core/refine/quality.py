@@ -71,10 +71,13 @@ LOREM_WORDS = frozenset(
     voluptatibus maiores alias perferendis doloribus asperiores repellat""".split()  # noqa: SIM905
 )
 _PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
-# A whitespace-separated word without a single letter: ASCII-only text takes the fast class,
-# other text the Unicode one (emoji, symbols and digits are not letters; accents are).
-_NO_LETTER_WORD = re.compile(r"(?<!\S)[^\sA-Za-z\u0080-\U0010ffff]+(?!\S)")
+# A whitespace-separated word without a single letter (emoji, symbols and digits are not
+# letters; accents are). ASCII-only text counts them without a regex: delete every byte
+# that is neither a letter nor whitespace, and the words with no letter are the ones gone.
 _NO_LETTER_WORD_U = re.compile(r"(?<!\S)(?:[^\w\s]|[\d_])+(?!\S)")
+_ASCII_NOT_LETTER_OR_SPACE = bytes(
+    c for c in range(128) if not (chr(c).isalpha() or chr(c).isspace())
+)
 _ASCII_NON_LETTERS = bytes.maketrans(
     (string.punctuation + string.digits).encode(), b" " * len(string.punctuation + string.digits)
 )
@@ -132,8 +135,12 @@ def rule_penalties(text: str) -> dict[str, float]:
     symbols = (text.count("#") + text.count("...")) / n
     if symbols > 0.1:
         out["symbols"] = min(1.0, (symbols - 0.1) * 5)
-    no_letter = _NO_LETTER_WORD if text.isascii() else _NO_LETTER_WORD_U
-    alpha = 1 - len(no_letter.findall(text)) / n
+    if text.isascii():
+        kept = text.encode().translate(None, _ASCII_NOT_LETTER_OR_SPACE).decode().split()
+        no_letter = n - len(kept)
+    else:
+        no_letter = len(_NO_LETTER_WORD_U.findall(text))
+    alpha = 1 - no_letter / n
     if alpha < 0.8:
         out["non_alpha"] = min(1.0, (0.8 - alpha) * 2.5)
     lines = [ln.strip() for ln in text.split("\n") if ln.strip()]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -69,31 +70,36 @@ def parse_discord(
                     break
             fh.seek(0)
             threads = Threader(channel, stats, gap=gap)
-            for message in ijson.items(fh, "messages.item", use_float=True):
-                stats["messages"] = stats.get("messages", 0) + 1
-                author = message.get("author") or {}
-                if author.get("isBot"):
-                    stats["dropped_bot"] = stats.get("dropped_bot", 0) + 1
-                    continue
-                if str(message.get("type", "Default")) not in KEEP_TYPES:
-                    stats["dropped_system"] = stats.get("dropped_system", 0) + 1
-                    continue
-                text = _text(message, people)
-                if not text:
-                    stats["dropped_empty"] = stats.get("dropped_empty", 0) + 1
-                    continue
-                ref = (message.get("reference") or {}).get("messageId")
-                closed = threads.add(
-                    ChatMessage(
-                        str(message["id"]),
-                        people.of(str(author.get("id", ""))),
-                        text,
-                        datetime.fromisoformat(message["timestamp"]).timestamp(),
-                        str(ref) if ref else None,
+            counts: Counter[str] = Counter()  # into `stats` at the end (cheaper per message)
+            try:
+                for message in ijson.items(fh, "messages.item", use_float=True):
+                    counts["messages"] += 1
+                    author = message.get("author") or {}
+                    if author.get("isBot"):
+                        counts["dropped_bot"] += 1
+                        continue
+                    if str(message.get("type", "Default")) not in KEEP_TYPES:
+                        counts["dropped_system"] += 1
+                        continue
+                    text = _text(message, people)
+                    if not text:
+                        counts["dropped_empty"] += 1
+                        continue
+                    ref = (message.get("reference") or {}).get("messageId")
+                    closed = threads.add(
+                        ChatMessage(
+                            str(message["id"]),
+                            people.of(str(author.get("id", ""))),
+                            text,
+                            datetime.fromisoformat(message["timestamp"]).timestamp(),
+                            str(ref) if ref else None,
+                        )
                     )
-                )
-                if closed:
-                    yield from closed
+                    if closed:
+                        yield from closed
+            finally:
+                for key, value in counts.items():
+                    stats[key] = stats.get(key, 0) + value
     except (ijson.JSONError, ValueError, KeyError) as exc:
         raise SourceRefused(f"invalid Discord export: {exc}") from None
     yield from threads.finish()
