@@ -74,6 +74,22 @@ def test_interleaved_threads_without_replies_join_by_topic(tmp_path: Path) -> No
     assert _roles(orders) == ["user", "assistant"] and "ANALYZE" in orders.turns[1][1]
 
 
+def test_a_better_match_beats_an_open_question_sharing_common_words(tmp_path: Path) -> None:
+    """A question asked as a statement keeps its answer, though another person's "?"
+    question nearby shares a couple of common words with it."""
+    export = DiscordExport()
+    alice, heidi, bob = (export.person(i, n) for i, n in enumerate(["alice", "heidi", "bob"]))
+    export.say(alice, "My shop laptop battery drains overnight with the lid closed.", 0)
+    heidi_asks = "How do I reset the router? The lights keep blinking. It worked until last week."
+    export.say(heidi, heidi_asks, 25)  # shares "keep" and "last" with the answer below
+    export.say(
+        bob, "Some app keeps the laptop awake; set the lid to hibernate and the battery lasts.", 55
+    )
+    rows, _ = _parse(export, tmp_path)
+    assert [row.turns[0][1].split()[1] for row in rows] == ["shop"]
+    assert "hibernate" in rows[0].turns[1][1]
+
+
 def test_time_alone_joins_nothing(tmp_path: Path) -> None:
     export = DiscordExport()
     alice, bob = export.person(1, "alice"), export.person(2, "bob")

@@ -31,10 +31,6 @@ def test_near_duplicates_found(side: Side) -> None:
     assert side.dedup["f1"] >= 0.97, side.dedup
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14 item 2 (dedup.py): a hard negative at bigram Jaccard 0.699 is merged",
-)
 def test_no_hard_negative_merged(side: Side) -> None:
     assert side.dedup["hard_negatives_merged"] == 0, side.dedup
 
@@ -52,9 +48,5 @@ def test_chat_rows_keep_their_sides_and_load(side: Side) -> None:
     assert chats["rows_written"] > 0 and chats["rows_loaded"] == 1.0, chats
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14 item 1 (parsers/chat.py): an answer joins the neighbouring open question",
-)
 def test_no_chat_row_mixes_two_conversations(side: Side) -> None:
     assert side.chats["rows_with_stray_message"] == 0, side.chats
