@@ -1,11 +1,12 @@
 """POST /evaluate's batch write on PostgreSQL: two round trips per batch, whatever its size,
 on the worker's event loop (psycopg's async connection; see `AsyncGroupCommitter`).
 
-1. Lock and read (one pipelined flush: BEGIN and two statements): the audit head, then
-   every counter the batch may move (created at 0 when missing, sorted). Every batch
-   takes the head first, so two writers cannot deadlock on the counters.
+1. Lock and read (BEGIN and one statement, one flush): the audit head, then every
+   counter the batch may move (created at 0 when missing, sorted). Every batch takes the
+   head first, so two writers cannot deadlock on the counters.
 2. Write and commit (one flush): a single statement moves the counters, inserts the
-   decisions and the audit rows and moves the head, with COMMIT behind it.
+   decisions and the audit rows and moves the head, with COMMIT behind it; the commit
+   does not wait for the disk, `Flusher` does, off the lock (durable before answering).
 
 In between, Python settles the limits (`evaluations.settle`, the same rule as SQLite's
 path) and hashes the chain (`audit.chain_rows`, exactly as every other append). Nothing
@@ -13,8 +14,8 @@ can be written before the head is read, since each row's hash covers the previou
 so two trips, and everything that does not depend on the head (decision records and
 their hashes, redacted audit details, JSON text) is prepared before the lock is taken.
 Statements go straight to psycopg with each table's rows as one JSON parameter (orjson),
-so nothing is compiled or adapted row by row, and psycopg prepares the three statements
-once per connection.
+so nothing is compiled or adapted row by row, and psycopg prepares both statements once
+per connection.
 """
 
 from __future__ import annotations
@@ -37,15 +38,22 @@ DECISION_COLUMNS = (
     ' "timestamp", gates_passed, gates_failed, record, input_context, audit_hash'
 )
 AUDIT_COLUMNS = "seq, id, job_id, action, actor, details, created_at, prev_hash, entry_hash"
-# A transaction with an xid commits (at the server's synchronous_commit level) only once
-# the WAL up to its commit record is flushed, which covers every earlier commit.
-DURABLE = "SELECT txid_current()"
-LOCK_HEAD = "SELECT seq, entry_hash FROM audit_head WHERE id = 1 FOR UPDATE"
-LOCK_COUNTERS = """
-INSERT INTO usage_counters (scope, key, "window", count)
-SELECT c ->> 0, c ->> 1, c ->> 2, 0 FROM json_array_elements(%s::json) AS c
-ON CONFLICT (scope, key, "window") DO UPDATE SET count = usage_counters.count
-RETURNING scope, key, "window", count
+# A transaction that wrote WAL under an xid commits (at the server's synchronous_commit
+# level) only once the WAL up to its commit record is flushed, which covers every earlier
+# commit. A transactional logical message is such a write, and touches no table (an xid
+# alone is not: `SELECT txid_current()` commits without a flush).
+DURABLE = "SELECT pg_logical_emit_message(true, 'aegis.durable', '')"
+# One statement: the head first (every row joins it), then the counters, created at 0 when
+# missing, in the sorted order they are sent in; a no-op update still takes the row lock.
+LOCK = """
+WITH head AS (SELECT seq, entry_hash FROM audit_head WHERE id = 1 FOR UPDATE),
+counters AS (
+    INSERT INTO usage_counters (scope, key, "window", count)
+    SELECT c ->> 0, c ->> 1, c ->> 2, 0 FROM json_array_elements(%s::json) AS c CROSS JOIN head
+    ON CONFLICT (scope, key, "window") DO UPDATE SET count = usage_counters.count
+    RETURNING scope, key, "window", count
+)
+SELECT head.seq, head.entry_hash, c.scope, c.key, c."window", c.count FROM head, counters AS c
 """
 # Rows travel as JSON (one orjson call per table): psycopg dumps arrays in Python.
 WRITE = f"""
@@ -75,12 +83,11 @@ async def write_evaluations(
             row, (job_id, action, actor, details) = decisions.prepare(item.new)
             prepared[id(item.new)] = (row, (job_id, action, actor, redact_details(details)))
     counters = counters_of(batch)
-    async with conn.pipeline():
-        await conn.execute("SET LOCAL synchronous_commit = off")
-        head = await conn.execute(LOCK_HEAD)
-        locked = await conn.execute(LOCK_COUNTERS, (orjson.dumps(counters).decode(),))
-    head_seq, head_hash = await head.fetchone()
-    counts = {(s, k, w): n for s, k, w, n in await locked.fetchall()}
+    async with conn.pipeline():  # BEGIN and LOCK in one flush
+        cursor = await conn.execute(LOCK, (orjson.dumps(counters).decode(),))
+    locked = await cursor.fetchall()
+    head_seq, head_hash = locked[0][:2]
+    counts = {(s, k, w): n for _, _, s, k, w, n in locked}
     outcomes, admitted, moved = settle(batch, counts)
     rows = [prepared[id(new)][0] for new in admitted]
     chain = chain_rows(
@@ -100,19 +107,21 @@ async def write_evaluations(
 
 
 class OwnConnection:
-    """The batch writer's own connection (one per event loop), opened on first use and
-    again after a failure; `transaction()` rolls back on error."""
+    """A connection of the batch writer's own (one per event loop), opened on first use
+    and again after a failure; `transaction()` rolls back on error. The writer's commits
+    do not wait for the disk (`synchronous_commit = off`; see `Flusher`)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, **options: object) -> None:
         self.conninfo = db.engine.url.set(drivername="postgresql").render_as_string(
             hide_password=False
         )
+        self.options = options
         self.conn: psycopg.AsyncConnection | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[psycopg.AsyncConnection]:
         if self.conn is None or self.conn.closed or self.conn.broken:
-            self.conn = await psycopg.AsyncConnection.connect(self.conninfo)
+            self.conn = await psycopg.AsyncConnection.connect(self.conninfo, **self.options)
         try:
             yield self.conn
             await self.conn.commit()  # a no-op when the handler committed
@@ -124,21 +133,26 @@ class OwnConnection:
             raise
 
 
+def batch_connection(db: Database) -> OwnConnection:
+    return OwnConnection(db, options="-c synchronous_commit=off")
+
+
 class Flusher:
     """Waits until everything committed so far is durable, for many waiters at once.
 
-    The batch commits with `synchronous_commit = off`, so the head and counter locks are
+    Batches commit with `synchronous_commit = off`, so the head and counter locks are
     free as soon as the commit record is written, not after the disk flush (~4 ms here):
     otherwise every worker's flush would happen in turn under the chain's single lock.
-    A transaction with an xid then commits at the server's own synchronous_commit level,
-    which flushes the WAL up to its commit record and so every earlier commit too; one
-    such barrier, on a connection of its own, serves every batch committed before it
-    started, while the next batch is already being written. The WAL is sequential: a
-    crash can lose only a suffix of commits, never a chain row while keeping a later one.
+    A transaction that writes WAL (`DURABLE`) then commits at the server's own
+    synchronous_commit level, which flushes the WAL up to its commit record and so every
+    earlier commit too; one such barrier, on a connection of its own, serves every batch
+    committed before it started, while the next batch is already being written. The WAL
+    is sequential: a crash can lose only a suffix of commits, never a chain row while
+    keeping a later one.
     """
 
     def __init__(self, db: Database) -> None:
-        self.connection = OwnConnection(db)
+        self.connection = OwnConnection(db, autocommit=True)  # DURABLE is its transaction
         self._waiters: list[asyncio.Future[None]] = []
         self._task: asyncio.Task[None] | None = None
 

@@ -172,10 +172,9 @@ async def _settle(db: Database, item: PendingEvaluation) -> EvaluationOutcome:
     if db.url not in writers:
         from aegis_core import evaluation_pg
 
-        own = evaluation_pg.OwnConnection(db)
         writers[db.url] = AsyncGroupCommitter(
             evaluation_pg.write_evaluations,
-            own.transaction,
+            evaluation_pg.batch_connection(db).transaction,
             durable=evaluation_pg.Flusher(db).wait,
         )
     return await writers[db.url].submit(item)
