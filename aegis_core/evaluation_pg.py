@@ -83,7 +83,8 @@ async def write_evaluations(
             row, (job_id, action, actor, details) = decisions.prepare(item.new)
             prepared[id(item.new)] = (row, (job_id, action, actor, redact_details(details)))
     counters = counters_of(batch)
-    async with conn.pipeline():  # BEGIN and LOCK in one flush
+    async with conn.pipeline():  # one flush (psycopg's own BEGIN would cost a trip)
+        await conn.execute("BEGIN")
         cursor = await conn.execute(LOCK, (orjson.dumps(counters).decode(),))
     locked = await cursor.fetchall()
     head_seq, head_hash = locked[0][:2]
@@ -102,14 +103,14 @@ async def write_evaluations(
     }
     async with conn.pipeline():
         await conn.execute(WRITE, params)
-        await conn.commit()  # locks released now, before the disk is written (`Flusher`)
+        await conn.execute("COMMIT")  # locks released now, before the disk is written
     return outcomes
 
 
 class OwnConnection:
-    """A connection of the batch writer's own (one per event loop), opened on first use
-    and again after a failure; `transaction()` rolls back on error. The writer's commits
-    do not wait for the disk (`synchronous_commit = off`; see `Flusher`)."""
+    """An autocommit connection of the batch writer's own (one per event loop), opened on
+    first use and again after a failure. The handler sends BEGIN and COMMIT itself, in
+    the same flush as its statements; `transaction()` rolls back what it left open."""
 
     def __init__(self, db: Database, **options: object) -> None:
         self.conninfo = db.engine.url.set(drivername="postgresql").render_as_string(
@@ -121,13 +122,15 @@ class OwnConnection:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[psycopg.AsyncConnection]:
         if self.conn is None or self.conn.closed or self.conn.broken:
-            self.conn = await psycopg.AsyncConnection.connect(self.conninfo, **self.options)
+            self.conn = await psycopg.AsyncConnection.connect(
+                self.conninfo, autocommit=True, **self.options
+            )
         try:
             yield self.conn
-            await self.conn.commit()  # a no-op when the handler committed
         except BaseException:
             try:
-                await self.conn.rollback()
+                if self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    await self.conn.execute("ROLLBACK")
             except psycopg.Error:
                 await self.conn.close()
             raise
@@ -152,7 +155,7 @@ class Flusher:
     """
 
     def __init__(self, db: Database) -> None:
-        self.connection = OwnConnection(db, autocommit=True)  # DURABLE is its transaction
+        self.connection = OwnConnection(db)  # DURABLE is a transaction of its own
         self._waiters: list[asyncio.Future[None]] = []
         self._task: asyncio.Task[None] | None = None
 
