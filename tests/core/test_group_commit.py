@@ -50,3 +50,50 @@ def test_a_failing_item_does_not_fail_its_batch(db: Database) -> None:
         futures[1].result(timeout=60)
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(AuditLog)) == 2
+
+
+async def _async_handler(tx: list[list[int]], items: Sequence[int]) -> list[int]:
+    if any(i < 0 for i in items):
+        raise ValueError("negative item")
+    tx.append(list(items))
+    return [i * 2 for i in items]
+
+
+def test_async_committer_batches_isolates_failures_and_answers_after_durable() -> None:
+    import asyncio
+    from contextlib import asynccontextmanager
+
+    from aegis_core.group_commit import AsyncGroupCommitter
+
+    batches: list[list[int]] = []
+    durable_calls = 0
+
+    @asynccontextmanager
+    async def transaction():
+        yield batches
+
+    async def main() -> None:
+        nonlocal durable_calls
+        gate = asyncio.Event()
+
+        async def durable() -> None:
+            nonlocal durable_calls
+            durable_calls += 1
+            await gate.wait()
+
+        committer: AsyncGroupCommitter[int] = AsyncGroupCommitter(
+            _async_handler, transaction, durable=durable
+        )
+        futures = [committer.submit(i) for i in (1, 2, -1, 3)]
+        await asyncio.sleep(0.05)
+        assert batches == [[1], [2], [3]]  # the batch failed; each item retried alone
+        assert isinstance(futures[2].exception(), ValueError)
+        assert not any(f.done() for f in (futures[0], futures[1], futures[3]))  # not durable yet
+        gate.set()
+        assert [await futures[i] for i in (0, 1, 3)] == [2, 4, 6]
+        later = [committer.submit(i) for i in (4, 5)]  # queued together: one batch
+        assert await asyncio.gather(*later) == [8, 10]
+        assert batches[-1] == [4, 5]
+
+    asyncio.run(main())
+    assert durable_calls == 4
