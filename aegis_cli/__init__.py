@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from aegis_cli import audit_cmd, db_cmd, demo_cmd, keys_cmd, serve_cmd, verify_cmd
+from aegis_cli import audit_cmd, db_cmd, demo_cmd, dev_cmd, keys_cmd, serve_cmd, verify_cmd
 
-COMMAND_MODULES = [demo_cmd, db_cmd, audit_cmd, keys_cmd, serve_cmd, verify_cmd]
+COMMAND_MODULES = [demo_cmd, dev_cmd, db_cmd, audit_cmd, keys_cmd, serve_cmd, verify_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:
