@@ -42,7 +42,7 @@ SECURITY_HEADERS = {
 }
 STATIC = {"ops.css": "text/css; charset=utf-8", "activity.js": "text/javascript; charset=utf-8"}
 SIGN_INS_PER_MINUTE = 10  # per client address: a brake on guessing the admin key
-_NEXT = re.compile(r"^/ops(/[A-Za-z0-9._~-]+)*/?$")
+_NEXT = re.compile(r"^/ops(/(?!\.+(/|$))[A-Za-z0-9._~-]+)*/?$")  # no dot segments
 
 ENV = Environment(
     loader=PackageLoader("api.ops", "templates"), autoescape=True, undefined=StrictUndefined

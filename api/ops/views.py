@@ -1,7 +1,8 @@
 """What the console's pages show, read from the database (plain dicts for the templates).
 
-Operators see everything about a job, its source URL and the audit actors included; the
-audit details are the log's own, redacted when they were written.
+Operators see a job's audit actors (emails) and its source URL, less any credentials,
+query or fragment (as the certificate shows it); the audit details are the log's own,
+redacted when they were written.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aegis_core import certificates
+from aegis_core.certificates.content import public_source
 from aegis_core.db.models import AuditLog, Job
 from aegis_core.errors import NotFound
 from aegis_core.loop import tickets
@@ -88,7 +90,7 @@ def job_page(session: Session, job_id: str, dagster_ui_url: str) -> dict[str, An
         "job": {
             **job_row(session, job),
             "halt_reason": job.halt_reason,
-            "source_url": job.input_path,
+            "source_url": public_source(job.input_path),
             "threshold": _money(job.auto_approve_threshold),
             "complexity_score": job.complexity_score,
             "model": " / ".join(p for p in (job.model_backend, job.model_name) if p) or None,
