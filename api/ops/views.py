@@ -65,6 +65,17 @@ def dagster_links(base_url: str, job_id: str) -> dict[str, str]:
     }
 
 
+URL_DETAILS = ("source_url", "final_url")  # shown like the job's source: no query, no secrets
+
+
+def _details(details: dict[str, Any]) -> str:
+    shown = {
+        k: public_source(v) if k in URL_DETAILS and isinstance(v, str) else v
+        for k, v in details.items()
+    }
+    return json.dumps(shown, indent=1, sort_keys=True, ensure_ascii=False)
+
+
 def audit_trail(session: Session, job_id: str) -> list[dict[str, Any]]:
     rows = session.scalars(
         select(AuditLog).where(AuditLog.job_id == job_id).order_by(AuditLog.seq)
@@ -75,7 +86,7 @@ def audit_trail(session: Session, job_id: str) -> list[dict[str, Any]]:
             "at": row.created_at,
             "action": row.action,
             "actor": row.actor,
-            "details": json.dumps(row.details, indent=1, sort_keys=True, ensure_ascii=False),
+            "details": _details(row.details),
         }
         for row in rows
     ]
