@@ -69,12 +69,15 @@ def _dev(args: argparse.Namespace) -> int:
     os.environ["AEGIS_HOME"] = str(Path(settings.home).resolve())  # the same from any cwd
     try:
         dagster_home = instance.prepare(settings)
-    except instance.InstanceConfigError as exc:
-        print(f"aegis dev: {exc}", file=sys.stderr)
+        migrate.upgrade(settings.resolved_database_url)  # before the API and sensors read it
+        instance.initialize()
+    except Exception as exc:  # a database that does not answer, a refused set-up: one line
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"aegis dev: cannot start: {first}", file=sys.stderr)
         return 1
-    migrate.upgrade(settings.resolved_database_url)  # before the API and the sensors read it
-    instance.initialize()
     ui = public_base_url(args.host, args.dagster_port)
+    if not os.environ.get("AEGIS_DAGSTER_UI_URL"):  # the Ops console's lineage links
+        os.environ["AEGIS_DAGSTER_UI_URL"] = ui
     print(
         f"aegis dev: API {public} (listening on {args.host}:{args.api_port}), "
         f"Dagster UI {ui}\n"
