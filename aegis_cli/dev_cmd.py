@@ -58,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _dev(args: argparse.Namespace) -> int:
     from aegis_cli import instance
-    from aegis_cli.serve_cmd import export_public_base_url, public_base_url
+    from aegis_cli.public_url import export_public_base_url, public_base_url
     from aegis_core.db import migrate
     from aegis_core.settings import get_settings
 
