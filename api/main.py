@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from aegis_core.db import migrate
 from aegis_core.settings import get_settings
@@ -71,3 +73,8 @@ def create_app() -> FastAPI:
 
 
 app = create_app()
+# For servers without uvicorn's proxy-headers option (granian): the same middleware, which
+# trusts FORWARDED_ALLOW_IPS (default 127.0.0.1) for the client address and scheme.
+behind_proxy = ProxyHeadersMiddleware(
+    app, trusted_hosts=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+)
