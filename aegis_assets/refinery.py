@@ -1,9 +1,11 @@
 """The refinery assets, one partition per job:
-raw_sources -> parsed_chunks -> scored_jobs -> refined_jsonl.
+raw_sources -> parsed_chunks -> scored_jobs -> refined_jsonl -> audit_certificate.
 
 `refined_jsonl` is graph-backed: its graph is the `human_gate` op (aegis_assets/loop.py)
 then the `refine` op, so the gate is a real step of the job's run, re-executable at op
-boundaries, and the asset checks stay on `refined_jsonl`. Every step runs inside
+boundaries, and the asset checks stay on `refined_jsonl`. `refine` records the checks'
+results for the certificate (aegis_assets/certificate.py) and leaves the job `refining`; a
+failed blocking check halts the job there. Every step runs inside
 `steps.step`: whatever it raises halts the job first. A payment's run for a job that
 another run already took (or that left triage) does nothing: `raw_sources` yields no
 output and Dagster skips the rest of the run.
@@ -16,8 +18,10 @@ from typing import Any
 
 import dagster as dg
 
+from aegis_assets.certificate import audit_certificate
 from aegis_assets.loop import human_gate, scored_jobs
 from aegis_assets.steps import COMMON, STEPS, step, trigger
+from aegis_core.certificates import CheckOutcome
 from aegis_core.loop import ocr
 from aegis_core.refine import chunks_io, service
 from aegis_core.refine.formats import InvalidRow, row_turns, validate
@@ -141,6 +145,29 @@ def _audit_output(path: Any) -> dict[str, Any]:
 
 
 CHECK_OUTPUTS = [spec.get_python_identifier() for spec in CHECKS]
+_BLOCKING = {spec.name: spec.blocking for spec in CHECKS}
+
+
+def _check_outcomes(audit: dict[str, Any]) -> list[CheckOutcome]:
+    """The checks' results, once: recorded for the certificate and reported to Dagster."""
+
+    def outcome(name: str, passed: bool, severity: str = "ERROR", **metadata: Any) -> CheckOutcome:
+        return CheckOutcome(
+            name, passed, "refined_jsonl", _BLOCKING[name], severity, metadata=metadata
+        )
+
+    rows, duplicates = audit["rows"], audit["duplicates"]
+    return [
+        outcome("valid_for_format", audit["invalid"] == 0, invalid_rows=audit["invalid"]),
+        outcome("no_pii_left", not audit["leaks"], leaks=audit["leaks"]),
+        outcome("has_rows", rows > 0, rows=rows),
+        outcome(
+            "no_duplicate_rows",
+            duplicates == 0,
+            "WARN",
+            duplicate_rate=duplicates / rows if rows else 0.0,
+        ),
+    ]
 
 
 @dg.op(
@@ -166,10 +193,16 @@ def refine(
             extra=extra,
         )
         audit = _audit_output(files.dataset)
+        outcomes = _check_outcomes(audit)
+        failed = service.record_checks(db, job.id, stats.sha256, outcomes)
+    if failed:
+        context.log.error(
+            f"blocking check failed: {', '.join(c.name for c in failed)}; the job is halted "
+            "and gets no certificate"
+        )
     histogram = "| quality | rows |\n| --- | --- |\n" + "\n".join(
         f"| {i / 10:.1f}-{(i + 1) / 10:.1f} | {n} |" for i, n in enumerate(stats.quality_histogram)
     )
-    rate = audit["duplicates"] / audit["rows"] if audit["rows"] else 0.0
     yield dg.Output(
         None,
         "result",
@@ -188,28 +221,13 @@ def refine(
             "ocr_text_in": "ocr.parquet" if extra else "none",
         },
     )
-    checks = [
-        dg.AssetCheckResult(
-            check_name="valid_for_format",
-            passed=audit["invalid"] == 0,
-            metadata={"invalid_rows": audit["invalid"]},
-        ),
-        dg.AssetCheckResult(
-            check_name="no_pii_left",
-            passed=not audit["leaks"],
-            metadata={"leaks": dg.MetadataValue.json(audit["leaks"])},
-        ),
-        dg.AssetCheckResult(
-            check_name="has_rows", passed=audit["rows"] > 0, metadata={"rows": audit["rows"]}
-        ),
-        dg.AssetCheckResult(
-            check_name="no_duplicate_rows",
-            passed=audit["duplicates"] == 0,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={"duplicate_rate": dg.MetadataValue.float(rate)},
-        ),
-    ]
-    yield from checks
+    for outcome in outcomes:
+        yield dg.AssetCheckResult(
+            check_name=outcome.name,
+            passed=outcome.passed,
+            severity=dg.AssetCheckSeverity(outcome.severity),
+            metadata=dict(outcome.metadata),
+        )
 
 
 @dg.graph_asset(
@@ -226,4 +244,4 @@ def refined_jsonl(scored_jobs: Any) -> dict[str, Any]:
     return {"result": outputs.result, **{name: getattr(outputs, name) for name in CHECK_OUTPUTS}}
 
 
-ASSETS = [raw_sources, parsed_chunks, scored_jobs, refined_jsonl]
+ASSETS = [raw_sources, parsed_chunks, scored_jobs, refined_jsonl, audit_certificate]

@@ -30,6 +30,7 @@ STEPS = {
     "scored_jobs": "score",
     "refined_jsonl.human_gate": "gate",
     "refined_jsonl.refine": "refine",
+    "audit_certificate": "certificate",
 }
 
 

@@ -1,4 +1,4 @@
-"""Operator requests (re-process a job, issue its certificate) as rows a sensor reads.
+"""Operator requests (re-process a job, re-issue its certificate) as rows a sensor reads.
 
 The API never launches runs itself: it records the request, audited with the operator
 as actor, and `aegis_sensors` turns each row into exactly one run (run_key = row id).
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aegis_core import audit
+from aegis_core.certificates.issue import certifiable
 from aegis_core.db.models import Job, OperatorRequest
 from aegis_core.errors import Conflict, NotFound, ValidationError
 
@@ -26,6 +27,8 @@ def request(session: Session, job_id: str, kind: str, actor: str) -> OperatorReq
         raise NotFound(f"job {job_id} not found")
     if job.status == "awaiting_payment":
         raise Conflict(f"job {job_id} is not paid yet")
+    if kind == "complete" and (refusal := certifiable(job)):
+        raise Conflict(refusal)
     row = OperatorRequest(job_id=job_id, kind=kind, requested_by=actor)
     session.add(row)
     session.flush()

@@ -2,10 +2,15 @@
 
 import dagster as dg
 
+from aegis_assets.certificate import audit_certificate
 from aegis_assets.jobs import refinery_job
 from aegis_assets.partitions import job_partitions
 from aegis_core import operator
 from resources.database import DatabaseResource
+
+# What each kind of request runs: `process` the whole refinery, `complete` only the
+# certificate (a re-issue from the recorded checks, nothing refetched or refined).
+SELECTION = {"process": None, "complete": [audit_certificate.key]}
 
 
 @dg.sensor(
@@ -14,8 +19,7 @@ from resources.database import DatabaseResource
 def operator_requests_sensor(
     context: dg.SensorEvaluationContext, database: DatabaseResource
 ) -> dg.SensorResult | dg.SkipReason:
-    """`process` re-runs the refinery for the job. `complete` runs the same job tagged as a
-    certificate request; the certificate asset joins the job in a later issue."""
+    """`process` re-runs the refinery for the job; `complete` re-issues its certificate."""
     cursor = int(context.cursor or 0)
     with database.get().session() as session:
         rows = [(r.seq, r.id, r.job_id, r.kind) for r in operator.pending(session, cursor)]
@@ -28,6 +32,7 @@ def operator_requests_sensor(
             dg.RunRequest(
                 run_key=request_id,
                 partition_key=job_id,
+                asset_selection=SELECTION[kind],
                 tags={"aegis/job_id": job_id, "aegis/trigger": f"operator:{kind}"},
             )
             for _, request_id, job_id, kind in rows

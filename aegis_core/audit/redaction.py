@@ -103,6 +103,7 @@ ALLOWED_DETAIL_KEYS = frozenset(
         "rationale",
         "spend",
         # certificates
+        "checks",
         "cert_id",
         "signature_alg",
         "verification_method",

@@ -52,6 +52,18 @@ class Issuer:
         return cls(did_web.issuer_did(settings), issuer_key(settings))
 
 
+def certifiable(job: Job) -> str | None:
+    """Why the job's certificate cannot be issued now, or None: a run's certificate step
+    and an operator's re-issue need a complete job, or a refining one whose dataset is
+    written."""
+    if job.status == "complete" or (job.status == "refining" and job.output_path and job.dataset):
+        return None
+    return (
+        f"job {job.id} is {job.status}: a certificate is issued for a complete job, or a "
+        "refining one whose dataset is written"
+    )
+
+
 def new_cert_id() -> str:
     return "cert_" + secrets.token_hex(8)
 

@@ -6,7 +6,11 @@ a job still in triage whose payment no other run has claimed (a payment starts o
 ever); only an operator (or a manual launch) re-runs a finished or halted job. Every step
 runs inside `halting`: any exception halts the job with the step and a one-line reason,
 audited, and removes the step's partial files; `halt` is the same rule for a run that died
-without raising (the run-status sensors call it)."""
+without raising (the run-status sensors call it).
+
+The run's last two facts: `record_checks` stores the dataset's asset-check outcomes in the
+audit log (a failed blocking check halts the job there), and `certify` issues the signed
+certificate from them and only then completes the job."""
 
 from __future__ import annotations
 
@@ -19,10 +23,13 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aegis_core import audit
-from aegis_core.db.models import Job
+from aegis_core.certificates import CheckOutcome, Issuer, issue_certificate
+from aegis_core.certificates.issue import certifiable
+from aegis_core.db.models import AuditCertificate, AuditLog, Job
 from aegis_core.db.session import Database
 from aegis_core.errors import AegisError, Conflict, NotFound, SourceRefused
 from aegis_core.jobs import ACTIVE, JobStatus, transition
@@ -241,7 +248,7 @@ def refine(
     extra: Sequence[Path] = (),
 ) -> pipeline.RefineStats:
     """Refine the parsed samples, then those of `extra` sample files (OCR output), into the
-    job's dataset, and complete the job."""
+    job's dataset. The job stays `refining`: its checks and certificate come next."""
     with db.session() as session:
         row = session.get(Job, job.id)
         if row.status != JobStatus.REFINING:
@@ -292,11 +299,77 @@ def refine(
                 "output_path": str(files.dataset),
             },
         )
-        complete(session, row)
     return stats
 
 
+def record_checks(
+    db: Database, job_id: str, sha256: str, checks: Sequence[CheckOutcome]
+) -> list[CheckOutcome]:
+    """Store the dataset's check outcomes in the audit log, bound to the dataset's SHA-256,
+    for the certificate to record. A failed blocking check halts the job with its name and
+    metadata (no certificate is issued); the failed blocking checks are returned."""
+    failed = [c for c in checks if c.blocking and not c.passed]
+    with db.session() as session:
+        audit.append(
+            session,
+            job_id,
+            "dataset_checked",
+            "system",
+            {"sha256": sha256, "checks": [c.as_dict() for c in checks]},
+        )
+    if failed:
+        names = "; ".join(
+            f"{c.name} ({', '.join(f'{k}={v}' for k, v in c.metadata.items())})" for c in failed
+        )
+        halt(db, job_id, "checks", f"blocking asset check failed: {names}")
+    return failed
+
+
+def recorded_checks(session: Session, job: Job) -> list[dict[str, Any]]:
+    """The check outcomes recorded for the job's current dataset (the latest record)."""
+    sha256 = (job.dataset or {}).get("sha256")
+    row = session.scalar(
+        select(AuditLog)
+        .where(AuditLog.job_id == job.id, AuditLog.action == "dataset_checked")
+        .order_by(AuditLog.seq.desc())
+        .limit(1)
+    )
+    if row is None or sha256 is None or row.details.get("sha256") != sha256:
+        raise Conflict(f"job {job.id}: no asset-check results recorded for its current dataset")
+    checks = list(row.details.get("checks") or [])
+    failed = [c["name"] for c in checks if c.get("blocking") and not c.get("passed")]
+    if failed:
+        raise Conflict(f"job {job.id}: blocking asset check failed: {', '.join(failed)}")
+    return checks
+
+
+def certify(
+    db: Database, job_id: str, files: JobFiles, issuer: Issuer, *, actor: str = "system"
+) -> AuditCertificate:
+    """Issue the job's certificate from its recorded checks, then complete the job (a
+    complete job gets a new certificate and stays complete)."""
+    with db.session() as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            raise NotFound(f"job {job_id} not found")
+        refusal = certifiable(job)
+        if refusal:
+            raise Conflict(refusal)
+        checks = recorded_checks(session, job)
+    certificate = issue_certificate(db, job_id, files, issuer, checks=checks, actor=actor)
+    with db.session() as session:
+        job = session.get(Job, job_id, with_for_update=True)
+        if job.status != JobStatus.COMPLETE:
+            complete(session, job)
+    return certificate
+
+
 def complete(session: Session, job: Job) -> None:
-    """The one place a job completes. Until the certificate asset exists, a written dataset
-    completes the job (`refine` calls this); then the certificate step will."""
-    transition(session, job, JobStatus.COMPLETE, actor="system", reason="dataset delivered")
+    """The one place a job completes: `certify`, once the certificate row is stored."""
+    transition(
+        session,
+        job,
+        JobStatus.COMPLETE,
+        actor="system",
+        reason="certificate issued, dataset delivered",
+    )

@@ -93,13 +93,18 @@ def test_each_format_refines_to_valid_jsonl(
         "has_rows": True,
         "no_duplicate_rows": True,
     }
+    certificate = result.asset_materializations_for_node("audit_certificate")[0].metadata
+    assert certificate["verdict"].value == "pass"
     with db.session() as s:
         job = s.get(Job, job_id)
         assert job.status == "complete" and job.dataset["rows"] > 0
+        assert certificate["dataset_sha256"].value == job.dataset["sha256"]
         lines = Path(job.output_path).read_text().splitlines()
         assert audit.verify(s).ok
         actions = [r.action for r in s.scalars(select(AuditLog).where(AuditLog.job_id == job_id))]
-    assert {"source_fetched", "source_parsed", "dataset_written"} <= set(actions)
+    assert {"source_fetched", "source_parsed", "dataset_written", "certificate_issued"} <= set(
+        actions
+    )
     key = "conversations" if fmt == "sharegpt" else "messages"
     for line in lines:  # loaded as trainers load them
         row = json.loads(line)

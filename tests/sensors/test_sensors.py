@@ -13,6 +13,7 @@ from aegis_core.settings import get_settings
 from aegis_sensors.operator import operator_requests_sensor
 from aegis_sensors.stripe import stripe_payments_sensor
 from resources.database import DatabaseResource
+from tests.utils.completed_job import finish_job
 from tests.utils.stripe_events import SECRET, checkout_completed, signed
 
 
@@ -102,9 +103,15 @@ def test_operator_sensor_launches_each_request_once(client, db: Database, db_url
         assert isinstance(
             _tick(operator_requests_sensor, instance, db_url, result.cursor), dg.SkipReason
         )
+        assert result.run_requests[0].asset_selection is None  # the whole refinery
+        # `complete` re-issues the certificate of a complete job: that one asset runs.
+        assert client.post(f"/jobs/{job_id}/complete", headers=headers).status_code == 409
+        finish_job(db, get_settings().resolved_data_dir, job_id)
         second = client.post(f"/jobs/{job_id}/complete", headers=headers).json()
         later = _tick(operator_requests_sensor, instance, db_url, result.cursor)
         assert [r.run_key for r in later.run_requests] == [second["request_id"]]
+        assert later.run_requests[0].asset_selection == [dg.AssetKey("audit_certificate")]
+        assert later.run_requests[0].tags["aegis/trigger"] == "operator:complete"
 
 
 def test_definitions_load_with_sensors_and_partitions() -> None:

@@ -11,6 +11,7 @@ from aegis_core.db.models import Job, OperatorRequest, Payment, StripeEvent
 from aegis_core.db.session import Database
 from aegis_core.payments.fulfilment import process_events
 from tests.api.conftest import bearer
+from tests.utils.completed_job import finish_job
 
 ORDER = {
     "source_url": "https://93.184.215.14/export.json",  # an IP literal: CI has no DNS
@@ -140,11 +141,15 @@ def test_operator_routes_need_the_admin_key(client: TestClient, db: Database, mo
     client.post(f"/checkout/{order['job_id']}/pay")
     with db.session() as s:
         process_events(s, after=0)  # what the Stripe sensor does on its next tick
-    for kind in ("process", "complete"):
-        r = client.post(
-            f"/jobs/{order['job_id']}/{kind}", headers={"X-Admin-Key": "s3cret-admin-key"}
-        )
-        assert r.status_code == 202 and r.json()["kind"] == kind
+    admin = {"X-Admin-Key": "s3cret-admin-key"}
+    r = client.post(f"/jobs/{order['job_id']}/process", headers=admin)
+    assert r.status_code == 202 and r.json()["kind"] == "process"
+    # A certificate is re-issued for a complete job (or a refining one with its dataset).
+    early = client.post(f"/jobs/{order['job_id']}/complete", headers=admin)
+    assert early.status_code == 409 and "triage" in early.json()["error"]
+    finish_job(db, get_settings().resolved_data_dir, order["job_id"])
+    r = client.post(f"/jobs/{order['job_id']}/complete", headers=admin)
+    assert r.status_code == 202 and r.json()["kind"] == "complete"
     missing = client.post(
         "/jobs/00000000-0000-0000-0000-000000000000/process",
         headers={"X-Admin-Key": "s3cret-admin-key"},
