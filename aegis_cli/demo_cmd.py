@@ -2,10 +2,11 @@
 
 Order (local checkout) -> signed `checkout.session.completed` into the webhook path ->
 the payment fulfilled by the Stripe sensor's own rule -> the refinery job executed by
-Dagster for the job's partition (fetch, parse, score, the spend gate, refine) -> the
-dataset, the job's score and spend gate, and a verified audit chain. The default source
-proposes no spend, so no person is needed; a source that does (a scanned PDF above the
-job's threshold) waits at the gate, whose log says how to approve.
+Dagster for the job's partition (fetch, parse, score, the spend gate, refine, certificate)
+-> the dataset, the job's score and spend gate, its signed certificate checked by
+`aegis verify`, and a verified audit chain. The default source proposes no spend, so no
+person is needed; a source that does (a scanned PDF above the job's threshold) waits at
+the gate, whose log says how to approve.
 The demo's source is a local file, so it turns on the dev setting that allows file://
 sources for this run only.
 
@@ -96,12 +97,31 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"   stats      {json.dumps(row.dataset)}")
         first = Path(row.output_path).read_text().splitlines()[0]
         print(f"   first row  {first[:300]}{'...' if len(first) > 300 else ''}")
-    print(f"5. audit      {verdict.describe()}")
+    certified = _certificate(db, job_id, row.output_path)
+    print(f"6. audit      {verdict.describe()}")
     print(
         f"   browse the lineage: DAGSTER_HOME={os.environ['DAGSTER_HOME']} "
         "dagster-webserver -w workspace.yaml"
     )
-    return 0 if ok and row.status == "complete" and verdict.ok else 1
+    return 0 if ok and row.status == "complete" and certified and verdict.ok else 1
+
+
+def _certificate(db: Database, job_id: str, dataset: str | None) -> bool:
+    """Print the job's certificate files and `aegis verify`'s result; True when it holds."""
+    from aegis_cli import main
+    from aegis_core.certificates import latest
+
+    with db.session() as session:
+        cert = latest(session, job_id)
+    if cert is None:
+        print("5. certified  no certificate issued")
+        return False
+    print(f"5. certified  {cert.id}")
+    print(f"   json       {cert.json_path}")
+    print(f"   pdf        {cert.pdf_path}")
+    command = ["verify", cert.json_path, *(["--dataset", dataset] if dataset else [])]
+    print(f"   $ aegis {' '.join(command)}")
+    return main(command) == 0
 
 
 def _gate_summary(db: Database, job_id: str) -> str:

@@ -22,6 +22,11 @@ def test_demo_refines_one_job_end_to_end(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "job status complete" in proc.stdout and "audit chain valid" in proc.stdout
     (dataset,) = (tmp_path / ".aegis" / "data" / "jobs").glob("*/dataset.jsonl")
+    # The certificate's files are printed and `aegis verify` holds them to the dataset.
+    (cert,) = dataset.parent.glob("certificates/cert_*.json")
+    assert f"json       {cert}" in proc.stdout
+    assert f"pdf        {cert.with_suffix('.pdf')}" in proc.stdout
+    assert f"dataset {dataset.name} matches SHA-256" in proc.stdout
     rows = [json.loads(line) for line in dataset.read_text().splitlines()]
     assert len(rows) == 4
     text = json.dumps(rows)
@@ -37,6 +42,16 @@ def test_demo_refines_one_job_end_to_end(tmp_path: Path) -> None:
         timeout=120,
     )
     assert verify.returncode == 0, verify.stdout
+    dataset.write_bytes(dataset.read_bytes() + b"\n")  # the dataset no longer the certified one
+    tampered = subprocess.run(
+        [sys.executable, "-m", "aegis_cli", "verify", str(cert), "--dataset", str(dataset)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert tampered.returncode == 1 and "dataset hash mismatch" in tampered.stderr
 
 
 def test_demo_with_an_empty_conversation_completes_with_the_rest(tmp_path: Path) -> None:
