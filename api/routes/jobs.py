@@ -148,5 +148,6 @@ def process(job_id: str, db: DatabaseDep, who: AdminDep) -> dict[str, Any]:
 
 @router.post("/jobs/{job_id}/complete", operation_id="complete_job", **OPERATOR)
 def complete(job_id: str, db: DatabaseDep, who: AdminDep) -> dict[str, Any]:
-    """Operator: issue the job's certificate (a sensor launches the run)."""
+    """Operator: re-issue the job's certificate (a sensor runs the certificate asset alone);
+    409 unless the job is complete, or refining with its dataset written."""
     return _operator_request(db, job_id, "complete", who)
